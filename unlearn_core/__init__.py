@@ -1,0 +1,28 @@
+"""unlearn_core: contrastive machine unlearning (Lee et al., IJCAI 2025), headless.
+
+    from unlearn_core import Experiment, ForgetConfig, prepare, unlearn
+    prep = prepare(Experiment(forget=ForgetConfig(mode="class", forget_class=5)))   # digits, cached model
+    for step in unlearn(prep.fresh_model(), prep.data, prep.split, prep.exp.unlearn_config()):
+        if step.stop:
+            print(step.stop_reason, step.metrics)
+
+Never imports streamlit: the app, the CLI, the benchmarks and the tests all use this package.
+"""
+from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, default_train_config,
+                      default_unlearn_config)
+from .contrastive import contrastive_loss
+from .data import ImageData, load_dataset
+from .errors import UserInputError
+from .experiment import Experiment, Prepared, prepare, run_experiment, run_prepared
+from .metrics import evaluate_model, gaps_to_retrain
+from .runner import METHODS, unlearn
+from .splits import Split, make_split
+from .steps import Step, Termination
+from .training import get_original, get_retrain
+
+__all__ = [
+    "DataConfig", "ForgetConfig", "ModelConfig", "TrainConfig", "UnlearnConfig", "default_train_config",
+    "default_unlearn_config", "contrastive_loss", "ImageData", "load_dataset", "UserInputError", "Experiment",
+    "Prepared", "prepare", "run_experiment", "run_prepared", "evaluate_model", "gaps_to_retrain", "METHODS",
+    "unlearn", "Split", "make_split", "Step", "Termination", "get_original", "get_retrain",
+]

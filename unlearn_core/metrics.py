@@ -1,0 +1,148 @@
+"""Metrics from one inference pass: accuracy, two membership-inference conventions, gap to retrain.
+
+    out = infer(model, data, "train", split.forget_train, device)   # logits + embeddings, once
+    accuracy(out)
+    metrics = evaluate_model(model, data, split, device)            # every metric, keyed as in the JSON
+
+Membership inference, two conventions that users confuse (METHOD.md); both are shares in [0, 1]:
+- mia_member_rate (the contrastive paper's): an attack classifier learns model outputs of D^r_tr
+  (members) against held-out test samples (non-members) and is applied to D^u_tr; the share it calls
+  "member". LOWER means more forgotten; the retrain value is the target.
+- mia_efficacy (SalUn / l1-sparse's "MIA-efficacy"): an RBF SVC (C=3, gamma="auto") on the confidence
+  of the true class, retain vs test; the share of D^u_tr called "non-member". HIGHER means more
+  forgotten; again, retrain is the target.
+Non-members are D^r_ts in class mode (the forget class has no training members left to compare with)
+and the whole test set D_ts in sample mode.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
+
+from .batches import take
+from .data import ImageData
+from .devices import autocast
+from .splits import Split
+
+METRIC_KEYS = ("remain_test_acc", "forget_test_acc", "remain_train_acc", "forget_train_acc", "test_acc",
+               "mia_member_rate", "mia_efficacy")
+
+# What each metric means and which way is good, for tables and the app.
+METRIC_LABELS = {
+    "remain_test_acc": "accuracy on D^r_ts (remaining classes, test): utility, higher is better",
+    "forget_test_acc": "accuracy on D^u_ts (forget class, test): effectiveness, retrain's 0 is the target",
+    "remain_train_acc": "accuracy on D^r_tr (remaining training data): utility, higher is better",
+    "forget_train_acc": "accuracy on D^u_tr (forget set): effectiveness, close to retrain is the target",
+    "test_acc": "accuracy on D_ts (whole test set): utility, higher is better",
+    "mia_member_rate": "MIA member rate on D^u_tr (paper's convention): lower = more forgotten; target = retrain",
+    "mia_efficacy": "MIA-efficacy on D^u_tr (SalUn's convention, share called non-member): higher = more forgotten; target = retrain",
+}
+
+# Metrics averaged into Avg. Gap, SalUn-style (forget acc, retain acc, test acc, MIA); per mode.
+GAP_KEYS = {
+    "class": ("forget_train_acc", "forget_test_acc", "remain_train_acc", "remain_test_acc", "mia_efficacy"),
+    "sample": ("forget_train_acc", "remain_train_acc", "test_acc", "mia_efficacy"),
+}
+
+ATTACK_SAMPLES = 2000     # per side of the attack's training set: enough for a stable boundary, fast SVC
+
+
+@dataclass(frozen=True, eq=False)
+class Outputs:
+    logits: torch.Tensor       # float [N, C] on the CPU
+    embeddings: torch.Tensor   # float [N, D], L2-normalised
+    labels: torch.Tensor       # int64 [N]
+
+    def probs(self) -> torch.Tensor:
+        return self.logits.softmax(dim=1)
+
+
+@torch.no_grad()
+def infer(model: torch.nn.Module, data: ImageData, source: str, indices: np.ndarray, device: torch.device,
+          batch_size: int = 512) -> Outputs:
+    """Logits and embeddings of data.<source>[indices] in eval mode, one pass."""
+    x, y = (data.train_x, data.train_y) if source == "train" else (data.test_x, data.test_y)
+    was_training = model.training
+    model.eval()
+    logits, embs = [], []
+    for i in range(0, len(indices), batch_size):
+        xb, _ = take(x, y, indices[i:i + batch_size], device)
+        with autocast(device):
+            lg, z = model(xb)
+        logits.append(lg.float().cpu())
+        embs.append(z.float().cpu())
+    model.train(was_training)
+    labels = y[torch.as_tensor(indices, dtype=torch.long)]
+    if not logits:
+        return Outputs(torch.empty(0, 0), torch.empty(0, 0), labels)
+    return Outputs(torch.cat(logits), torch.cat(embs), labels)
+
+
+def accuracy(out: Outputs) -> float | None:
+    if len(out.labels) == 0:
+        return None
+    return float((out.logits.argmax(dim=1) == out.labels).float().mean())
+
+
+def true_class_confidence(out: Outputs) -> np.ndarray:
+    return out.probs().gather(1, out.labels.view(-1, 1)).squeeze(1).numpy()
+
+
+def _balanced(members: np.ndarray, non_members: np.ndarray, rng: np.random.Generator):
+    """Equal numbers of members and non-members, so that the attack's base rate is 50%."""
+    n = min(len(members), len(non_members), ATTACK_SAMPLES)
+    m = members[rng.choice(len(members), n, replace=False)]
+    nm = non_members[rng.choice(len(non_members), n, replace=False)]
+    return np.concatenate([m, nm]), np.concatenate([np.ones(n), np.zeros(n)])
+
+
+def mia_member_rate(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> float:
+    """Paper convention: share of D^u_tr that an attack (logistic regression on the sorted softmax
+    vector, which does not depend on which class is which) calls "member". Lower = more forgotten."""
+    def features(out: Outputs) -> np.ndarray:
+        return np.sort(out.probs().numpy(), axis=1)[:, ::-1]
+
+    x, y = _balanced(features(remain), features(non_member), np.random.default_rng(seed))
+    attack = LogisticRegression(max_iter=1000).fit(x, y)
+    return float(attack.predict(features(forget)).mean())
+
+
+def mia_efficacy(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> float:
+    """SalUn convention: SVC(C=3, gamma="auto") on the true-class confidence, retain (1) vs test (0);
+    the share of D^u_tr predicted non-member. Higher = more forgotten."""
+    def features(out: Outputs) -> np.ndarray:
+        return true_class_confidence(out).reshape(-1, 1)
+
+    x, y = _balanced(features(remain), features(non_member), np.random.default_rng(seed))
+    attack = SVC(C=3, gamma="auto", kernel="rbf").fit(x, y)
+    return float(1.0 - attack.predict(features(forget)).mean())
+
+
+def evaluate_model(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> dict:
+    """Every metric of METRIC_KEYS on the full splits (None where a key does not apply to the mode)."""
+    remain_train = infer(model, data, "train", split.remain_train, device)
+    forget_train = infer(model, data, "train", split.forget_train, device)
+    utility = infer(model, data, "test", split.remain_test, device)   # D^r_ts (class) or D_ts (sample)
+    metrics = dict.fromkeys(METRIC_KEYS)
+    metrics["remain_train_acc"] = accuracy(remain_train)
+    metrics["forget_train_acc"] = accuracy(forget_train)
+    if split.mode == "class":
+        metrics["remain_test_acc"] = accuracy(utility)
+        metrics["forget_test_acc"] = accuracy(infer(model, data, "test", split.forget_test, device))
+    else:
+        metrics["test_acc"] = accuracy(utility)
+    metrics["mia_member_rate"] = mia_member_rate(remain_train, utility, forget_train)
+    metrics["mia_efficacy"] = mia_efficacy(remain_train, utility, forget_train)
+    return metrics
+
+
+def gaps_to_retrain(metrics: dict, retrain: dict, mode: str) -> dict:
+    """|metric - retrain's| per Avg.-Gap key, plus their mean under "avg_gap"."""
+    gaps = {k: abs(metrics[k] - retrain[k]) for k in GAP_KEYS[mode]
+            if metrics.get(k) is not None and retrain.get(k) is not None}
+    gaps["avg_gap"] = float(np.mean(list(gaps.values()))) if gaps else None
+    return gaps

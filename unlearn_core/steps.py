@@ -1,0 +1,57 @@
+"""The typed records that flow out of the unlearning loop.
+
+A method yields an Update after each optimiser step; the runner (runner.py) turns those into Steps,
+adding timing, evaluation, the termination test and probe embeddings. Every consumer (CLI, app,
+benchmarks, sweeps, tests) reads Steps, whatever the method.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a method reports after one optimiser step."""
+    round: int                       # 1-based pass over the forget set
+    losses: dict[str, float]         # e.g. {"L_UL": ..., "L_CE": ..., "total": ...}
+
+
+@dataclass(frozen=True)
+class Termination:
+    """The paper's stopping test at one evaluation: fired when value <= threshold."""
+    rule: str                        # human-readable rule, e.g. "Acc(D^u_ts) <= 1/C"
+    value: float                     # the measured accuracy
+    threshold: float                 # 1/C (class) or Acc(D^ts_eval) (sample)
+    fired: bool
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeFrame:
+    """Embeddings and predictions of the fixed probe set (split.probe) at one step."""
+    embeddings: np.ndarray           # float32 [P, D], L2-normalised
+    probs: np.ndarray                # float32 [P, C], softmax outputs
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    step: int                        # optimiser steps done (0: the original model, before any update)
+    round: int                       # 1-based round of the last update (0 at step 0)
+    losses: dict[str, float]         # the last update's loss terms ({} at step 0)
+    seconds: float                   # unlearning wall time so far: updates + termination evals
+    eval: dict[str, float] | None = None          # accuracies on the small eval sets, when evaluated
+    termination: Termination | None = None        # the stopping test, when evaluated
+    probe: ProbeFrame | None = None               # probe embeddings, when recorded
+    metrics: dict | None = None                   # every metric on the full splits, at the last step only
+    stop: bool = False
+    stop_reason: str | None = None
+
+    def history_entry(self) -> dict:
+        """A JSON-ready summary of an evaluated step (no arrays)."""
+        entry = {"step": self.step, "round": self.round, "seconds": round(self.seconds, 4),
+                 "losses": dict(self.losses), "eval": dict(self.eval or {})}
+        if self.termination is not None:
+            t = self.termination
+            entry["termination"] = {"rule": t.rule, "value": t.value, "threshold": t.threshold, "fired": t.fired}
+        return entry

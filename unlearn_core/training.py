@@ -1,0 +1,179 @@
+"""The original model and the retrain reference: trained on first use, cached on disk.
+
+    original = get_original(data_cfg, model_cfg, train_cfg, data=data)
+    retrain = get_retrain(data_cfg, model_cfg, train_cfg, split, data=data)
+    original.model, original.seconds, original.from_cache
+
+Both use the same recipe (cross-entropy, SGD with momentum, cosine learning rate); retrain trains on
+D^r_tr alone from a fresh initialisation with the same seed. A cache file is keyed by a hash of
+everything that determines the weights (dataset, split seed, model, recipe and, for retrain, the
+forget set). It is written atomically (temporary file, then rename) and read with
+torch.load(weights_only=True), so a cache file can never run code; a damaged or foreign file is
+retrained over with a warning.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .batches import shuffled_batches, take
+from .configs import DataConfig, ModelConfig, TrainConfig, config_dict
+from .data import ImageData, load_dataset
+from .devices import autocast, pick_device
+from .models import EmbeddingClassifier, build_model, prepare_for_device
+from .splits import Split
+
+CACHE_FORMAT = "unlearn-model-v1"
+# progress(done_steps, total_steps): the app draws its own bar with it; the CLI shows tqdm.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class TrainedModel:
+    model: EmbeddingClassifier
+    seconds: float          # training time (measured when trained; read back from the cache file)
+    from_cache: bool
+    path: Path | None       # the cache file, None when caching is off
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("UNLEARN_CACHE_DIR") or Path.home() / ".cache" / "unlearn" / "models")
+
+
+def train_classifier(model: EmbeddingClassifier, data: ImageData, indices: np.ndarray, cfg: TrainConfig,
+                     device: torch.device, progress: Progress | None = None, desc: str = "train") -> EmbeddingClassifier:
+    """Cross-entropy training on data.train[indices] with the recipe in cfg."""
+    cfg.validate()
+    rng = np.random.default_rng(cfg.seed)
+    model = prepare_for_device(model, device).train()
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    steps_per_epoch = -(-len(indices) // cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    bar = tqdm(total=total, desc=desc, leave=False, disable=progress is not None)
+    done = 0
+    for _ in range(cfg.epochs):
+        for batch in shuffled_batches(indices, cfg.batch_size, rng):
+            xb, yb = take(data.train_x, data.train_y, batch, device)
+            xb = _augment(xb, data)
+            with autocast(device):
+                logits, _ = model(xb)
+                loss = F.cross_entropy(logits.float(), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            done += 1
+            bar.update(1)
+            if progress is not None:
+                progress(done, total)
+    bar.close()
+    return model.eval()
+
+
+def _augment(x: torch.Tensor, data: ImageData) -> torch.Tensor:
+    """Random crop (pad 4) and horizontal flip for natural 32x32+ colour images, as CIFAR recipes do.
+    Digits and MNIST-style data are left alone: flipping a digit changes what it is."""
+    if data.image_shape[0] != 3 or data.image_shape[1] < 32:
+        return x
+    n, _, h, w = x.shape
+    padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
+    dx, dy = np.random.randint(0, 9, size=2)
+    x = padded[:, :, dy:dy + h, dx:dx + w]
+    flip = torch.rand(n, device=x.device) < 0.5
+    return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+
+
+def cache_key(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig,
+              forget_train: np.ndarray | None = None) -> str:
+    """A hash of everything that determines the weights; data_dir and download do not."""
+    payload = {
+        "format": CACHE_FORMAT, "kind": kind, "dataset": data_cfg.dataset, "split_seed": data_cfg.split_seed,
+        "model": config_dict(model_cfg), "train": config_dict(train_cfg),
+        "forget": None if forget_train is None else hashlib.sha256(np.asarray(forget_train, np.int64).tobytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def get_original(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig, *,
+                 data: ImageData | None = None, device: str | torch.device = "auto", use_cache: bool = True,
+                 cache_dir: Path | None = None, progress: Progress | None = None) -> TrainedModel:
+    """The original model: cross-entropy on the whole training set D_tr."""
+    data = data if data is not None else load_dataset(data_cfg)
+    key = cache_key("original", data_cfg, model_cfg, train_cfg)
+    everything = np.arange(len(data.train_y))
+    return _cached_train(key, f"original {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
+                         everything, device, use_cache, cache_dir, progress)
+
+
+def get_retrain(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig, split: Split, *,
+                data: ImageData | None = None, device: str | torch.device = "auto", use_cache: bool = True,
+                cache_dir: Path | None = None, progress: Progress | None = None) -> TrainedModel:
+    """The gold standard: the same recipe from a fresh initialisation on D^r_tr alone."""
+    data = data if data is not None else load_dataset(data_cfg)
+    key = cache_key("retrain", data_cfg, model_cfg, train_cfg, split.forget_train)
+    return _cached_train(key, f"retrain {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
+                         split.remain_train, device, use_cache, cache_dir, progress)
+
+
+def _cached_train(key, desc, data, model_cfg, train_cfg, indices, device, use_cache, cache_dir, progress) -> TrainedModel:
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    train_cfg.validate()
+    path = (cache_dir or default_cache_dir()) / f"{key}.pt" if use_cache else None
+    if path is not None and path.exists():
+        loaded = _load(path, key, data, model_cfg)
+        if loaded is not None:
+            model, seconds = loaded
+            return TrainedModel(prepare_for_device(model, device).eval(), seconds, True, path)
+    torch.manual_seed(train_cfg.seed)
+    model = build_model(model_cfg, data)
+    start = time.perf_counter()
+    model = train_classifier(model, data, indices, train_cfg, device, progress, desc)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    if path is not None:
+        _save_atomic(path, key, model, seconds)
+    return TrainedModel(model, seconds, False, path)
+
+
+def _save_atomic(path: Path, key: str, model: torch.nn.Module, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": CACHE_FORMAT, "key": key, "seconds": float(seconds), "state_dict": state}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)       # atomic: a reader sees the old file or the whole new one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load(path: Path, key: str, data: ImageData, model_cfg: ModelConfig):
+    """(model, seconds) from a cache file, or None (with a warning) when it is damaged or foreign."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(blob, dict) or blob.get("format") != CACHE_FORMAT or blob.get("key") != key:
+            raise ValueError("not a cache file for this model")
+        model = build_model(model_cfg, data)
+        model.load_state_dict(blob["state_dict"])
+        return model, float(blob["seconds"])
+    except Exception as err:  # any unreadable file: retrain rather than crash or load a wrong model
+        warnings.warn(f"ignoring damaged or foreign model cache {path} ({type(err).__name__}: "
+                      f"{str(err).splitlines()[0] if str(err) else ''}); training again", stacklevel=3)
+        return None
