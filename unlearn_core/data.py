@@ -71,7 +71,8 @@ def load_dataset(cfg: DataConfig) -> ImageData:
     return DATASETS[cfg.dataset](cfg)
 
 
-def _finish(name, train_x, train_y, test_x, test_y, class_names) -> ImageData:
+def image_data_from_arrays(name, train_x, train_y, test_x, test_y, class_names) -> ImageData:
+    """An ImageData from uint8 [N, C, H, W] arrays and labels; per-channel mean/std from train_x."""
     train_x = torch.as_tensor(np.ascontiguousarray(train_x), dtype=torch.uint8)
     as_float = train_x.float() / 255.0
     mean = tuple(as_float.mean(dim=(0, 2, 3)).tolist())
@@ -98,7 +99,7 @@ def _load_digits(cfg: DataConfig) -> ImageData:
     train_x, test_x, train_y, test_y = train_test_split(
         images, bunch.target, test_size=0.2, stratify=bunch.target, random_state=cfg.split_seed
     )
-    return _finish("digits", train_x, train_y, test_x, test_y, [str(d) for d in range(10)])
+    return image_data_from_arrays("digits", train_x, train_y, test_x, test_y, [str(d) for d in range(10)])
 
 
 def _fetch_hint(name: str, where: Path) -> str:
@@ -140,7 +141,7 @@ def _torchvision(name: str, loader: Callable) -> Callable[[DataConfig], ImageDat
                 raise _missing(cfg, name, root, err) from err
             raise unreadable(root, err) from err  # e.g. a truncated idx file: torch cannot shape its bytes
         (train_x, train_y, classes), (test_x, test_y) = train, test
-        return _finish(name, train_x, train_y, test_x, test_y, classes)
+        return image_data_from_arrays(name, train_x, train_y, test_x, test_y, classes)
 
     return load
 
@@ -206,7 +207,7 @@ def _load_mini_imagenet(cfg: DataConfig) -> ImageData:
 
     train_x, train_y = read(train_dir)
     test_x, test_y = read(test_dir)
-    return _finish("mini-imagenet", train_x, train_y, test_x, test_y, classes)
+    return image_data_from_arrays("mini-imagenet", train_x, train_y, test_x, test_y, classes)
 
 
 DATASETS: dict[str, Callable[[DataConfig], ImageData]] = {
