@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .configs import MODES, DataConfig, ForgetConfig, ModelConfig, UnlearnConfig, default_unlearn_config
+from .configs import MODES, DataConfig, ForgetConfig, ModelConfig, UnlearnConfig
 from .data import DATASETS
 from .devices import DEVICE_CHOICES
 from .errors import UserInputError
@@ -99,9 +99,14 @@ def experiment_from_args(args: argparse.Namespace, method: str = "contrastive"):
         raise UserInputError(f"unknown model {args.model!r}; valid: {', '.join(MODELS)}")
     if args.mode not in MODES:
         raise UserInputError(f"unknown mode {args.mode!r}; valid: {', '.join(MODES)}")
+    from .baselines import method_unlearn_config
+    from .runner import METHODS
+
+    if method not in METHODS:
+        raise UserInputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     overrides = {k: getattr(args, k) for k in HYPERPARAMETERS if getattr(args, k) is not None}
-    unlearn_cfg = default_unlearn_config(args.dataset, args.mode, paper=args.paper_defaults,
-                                         seed=args.seed, **overrides)
+    unlearn_cfg = method_unlearn_config(method, args.dataset, args.mode, paper=args.paper_defaults,
+                                        seed=args.seed, **overrides)
     return Experiment(
         data=DataConfig(dataset=args.dataset, data_dir=args.data_dir, download=args.download),
         forget=ForgetConfig(mode=args.mode, forget_class=args.forget_class, count=args.forget_count,
@@ -129,6 +134,8 @@ def check_out_path(out: str | None) -> Path | None:
     path = Path(out)
     if not path.parent.is_dir():
         raise UserInputError(f"cannot write {out}: folder {path.parent} does not exist")
+    if path.is_dir():   # caught here, before the run, not by the rename after it
+        raise UserInputError(f"cannot write {out}: it is a folder; give a file name such as {path / 'run.json'}")
     return path
 
 
@@ -150,11 +157,13 @@ def cmd_run(args) -> int:
     from .experiment import prepare, run_prepared
 
     out = check_out_path(args.out)
-    exp = experiment_from_args(args)
+    exp = experiment_from_args(args, args.method)
     prep = prepare(exp)
     cfg = exp.unlearn_config()
     per_round = -(-len(prep.split.forget_train) // cfg.batch_size) * cfg.omega
-    bar = tqdm(total=min(cfg.max_steps, per_round * cfg.max_rounds), desc="unlearning", unit="step")
+    # The step count is known ahead only for the contrastive loop; a baseline's bar just counts.
+    total = min(cfg.max_steps, per_round * cfg.max_rounds) if exp.method == "contrastive" else None
+    bar = tqdm(total=total, desc="unlearning", unit="step")
 
     def on_step(step):
         bar.n = step.step
@@ -176,10 +185,15 @@ def cmd_run(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .runner import METHODS
+
     parser = OneLineParser(prog="python -m unlearn_core", description="Contrastive machine unlearning.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     run = sub.add_parser("run", help="unlearn once and compare with the original and retrained models")
     add_experiment_args(run)
+    run.add_argument("--method", default="contrastive",
+                     help=f"one of {', '.join(METHODS)} (default: contrastive); a baseline starts from its paper's "
+                          "hyperparameters, adapted to the dataset (see docs/COMPARE.md)")
     run.add_argument("--out", help="write the run as one JSON object to this file")
     run.set_defaults(func=cmd_run)
     for register in COMMANDS:
@@ -189,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further subcommands (compare, sweep) register here: each takes the subparsers object.
 COMMANDS: list = []
+from .sweep import add_sweep_command; COMMANDS.append(add_sweep_command)  # noqa: E402,E702
+from .compare import add_compare_command; COMMANDS.append(add_compare_command)  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:

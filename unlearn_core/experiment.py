@@ -17,7 +17,8 @@ from typing import Callable
 import torch
 
 from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, config_dict,
-                      default_train_config, default_unlearn_config)
+                      default_train_config)
+from .baselines import method_unlearn_config
 from .data import ImageData, load_dataset
 from .devices import pick_device
 from .metrics import METRIC_KEYS, evaluate_model, gaps_to_retrain
@@ -33,7 +34,7 @@ class Experiment:
     forget: ForgetConfig = ForgetConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig | None = None         # None: the dataset's recipe (default_train_config)
-    unlearn: UnlearnConfig | None = None     # None: the dataset's and mode's defaults (default_unlearn_config)
+    unlearn: UnlearnConfig | None = None     # None: the method's defaults for the dataset and mode
     method: str = "contrastive"
     device: str = "auto"
     use_cache: bool = True                   # False: train the original and retrain afresh (for timings)
@@ -42,7 +43,7 @@ class Experiment:
         return self.train or default_train_config(self.data.dataset)
 
     def unlearn_config(self) -> UnlearnConfig:
-        return self.unlearn or default_unlearn_config(self.data.dataset, self.forget.mode)
+        return self.unlearn or method_unlearn_config(self.method, self.data.dataset, self.forget.mode)
 
 
 @dataclass

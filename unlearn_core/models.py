@@ -95,7 +95,9 @@ def build_model(cfg: ModelConfig, data: ImageData) -> EmbeddingClassifier:
         raise UserInputError(f"unknown model {cfg.name!r}; valid: {', '.join(MODELS)}")
     channels, height, _ = data.image_shape
     encoder, dim = MODELS[cfg.name](channels, height)
-    return EmbeddingClassifier(encoder, dim, data.num_classes, data.mean, data.std)
+    model = EmbeddingClassifier(encoder, dim, data.num_classes, data.mean, data.std)
+    model.model_config = cfg     # lets the `retrain` baseline build a fresh one like it (copies keep it)
+    return model
 
 
 def prepare_for_device(model: nn.Module, device: torch.device) -> nn.Module:

@@ -9,7 +9,7 @@
 The method (contrastive by default; baselines register in METHODS) only performs optimiser steps.
 This runner counts and times them, evaluates the small eval sets every `eval_every` steps and at the
 end, applies the paper's termination test, records probe embeddings every `probe_every` steps, stops
-on a step budget, and guards against a non-finite loss by restoring the last good weights. The
+on a step budget, and guards against a non-finite loss or weight by restoring the last good weights. The
 consumer may stop iterating at any step; nothing global is touched.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .baselines import BASELINES, WHOLE_BUDGET
 from .batches import take
 from .configs import UnlearnConfig
 from .contrastive import contrastive_updates
@@ -31,9 +32,12 @@ from .metrics import accuracy, evaluate_model, infer
 from .splits import Split
 from .steps import ProbeFrame, Step, Termination, Update
 
-# A method: (model, data, split, cfg, device, rng) -> optimiser-step Updates. Baselines add themselves.
+# A method: (model, data, split, cfg, device, rng) -> optimiser-step Updates. Baselines: baselines/.
 Method = Callable[[torch.nn.Module, ImageData, Split, UnlearnConfig, torch.device, np.random.Generator], Iterator[Update]]
-METHODS: dict[str, Method] = {"contrastive": contrastive_updates}
+METHODS: dict[str, Method] = {"contrastive": contrastive_updates, **BASELINES}
+# Methods whose papers depend on running their whole budget (retrain; SCRUB's max/min and UNSIR's
+# impair/repair phases): the termination test is still evaluated and recorded, but does not stop them.
+RUNS_WHOLE_BUDGET: set[str] = set(WHOLE_BUDGET)
 
 
 def evaluate_small(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> dict[str, float]:
@@ -71,6 +75,12 @@ def warm_up(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     opt.step()
 
 
+def _state_is_finite(model: torch.nn.Module) -> bool:
+    """Every parameter and buffer finite (one device sync, not one per tensor)."""
+    floats = [t for t in model.state_dict().values() if t.is_floating_point()]
+    return bool(torch.stack([t.isfinite().all() for t in floats]).all()) if floats else True
+
+
 def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnConfig = UnlearnConfig(), *,
             method: str = "contrastive", device: torch.device | str | None = None,
             final_metrics: bool = True) -> Iterator[Step]:
@@ -87,19 +97,23 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     updates = METHODS[method](model, data, split, cfg, device, rng)
-    # Last good weights (parameters and buffers), refreshed before every update: a non-finite loss
-    # restores them, so the model handed back is never NaN.
+    stops_on_test = method not in RUNS_WHOLE_BUDGET
+    # Last good weights (parameters and buffers), refreshed before every update: a non-finite loss or
+    # weight restores them, so the model handed back is never NaN.
     good = [t.detach().clone() for t in model.state_dict().values()]
     elapsed = 0.0
 
-    def evaluated(step_no, round_no, losses, *, final=False, reason=None) -> Step:
+    def evaluated(step_no, round_no, losses, *, final=False, reason=None, guarded=False) -> Step:
         nonlocal elapsed
         start = time.perf_counter()
         accs = evaluate_small(model, data, split, device)
         term = termination_test(split, accs)
         elapsed += time.perf_counter() - start
-        stop = final or term.fired
-        if term.fired and not final:
+        stop = final or (term.fired and stops_on_test)
+        # The paper's test decides whenever it fires, also at the closing evaluation that a round or step
+        # budget forced (else a run that reached the threshold on its last step reads "not terminated").
+        # Only the NaN guard's reason outranks it: the restored weights are not where the run had got to.
+        if term.fired and stops_on_test and not guarded:
             reason = f"terminated: {term.rule} ({term.value:.3f} <= {term.threshold:.3f})"
         probe = probe_frame(model, data, split, device) if cfg.probe_every and (
             step_no % cfg.probe_every == 0 or stop) else None
@@ -108,7 +122,7 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
 
     first = evaluated(0, 0, {})
     if first.stop:
-        yield Step(**{**first.__dict__, "stop_reason": "terminated before any update: " + first.stop_reason})
+        yield Step(**{**first.__dict__, "stop_reason": "terminated before any update: " + first.stop_reason.removeprefix("terminated: ")})
         return
     yield first
 
@@ -123,13 +137,17 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         elapsed += time.perf_counter() - start
         if update is None:
             yield evaluated(step_no, round_no, losses, final=True,
-                            reason=f"max rounds ({cfg.max_rounds}) reached without termination")
+                            reason=f"max rounds ({cfg.max_rounds}) reached without termination" if stops_on_test
+                            else f"max rounds ({cfg.max_rounds}) reached: {method} runs its whole budget")
             return
-        if not all(np.isfinite(v) for v in update.losses.values()):
+        # A finite loss does not make the update's result finite: the loss is computed before the step, and
+        # a huge step can overflow the weights (or BatchNorm's running statistics) while the next losses
+        # stay finite. So the weights are checked too, and the model handed back is never NaN or inf.
+        if not all(np.isfinite(v) for v in update.losses.values()) or not _state_is_finite(model):
             for saved, live in zip(good, model.state_dict().values()):
                 live.copy_(saved)
-            yield evaluated(step_no, round_no, losses, final=True,
-                            reason=f"non-finite loss at step {step_no + 1}; weights restored to step {step_no}")
+            yield evaluated(step_no, round_no, losses, final=True, guarded=True,
+                            reason=f"non-finite loss or weights at step {step_no + 1}; weights restored to step {step_no}")
             return
         step_no, round_no, losses = step_no + 1, update.round, update.losses
         if step_no >= cfg.max_steps:

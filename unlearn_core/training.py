@@ -21,7 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -52,19 +52,16 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("UNLEARN_CACHE_DIR") or Path.home() / ".cache" / "unlearn" / "models")
 
 
-def train_classifier(model: EmbeddingClassifier, data: ImageData, indices: np.ndarray, cfg: TrainConfig,
-                     device: torch.device, progress: Progress | None = None, desc: str = "train") -> EmbeddingClassifier:
-    """Cross-entropy training on data.train[indices] with the recipe in cfg."""
+def train_steps(model: EmbeddingClassifier, data: ImageData, indices: np.ndarray, cfg: TrainConfig,
+                device: torch.device) -> Iterator[tuple[int, torch.Tensor]]:
+    """The recipe one optimiser step at a time: yields (1-based epoch, CE loss tensor) after each step.
+    Trains `model` in place; the `retrain` baseline drives it to unlearn with the same loop."""
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
     model = prepare_for_device(model, device).train()
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    steps_per_epoch = -(-len(indices) // cfg.batch_size)
-    total = cfg.epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
-    bar = tqdm(total=total, desc=desc, leave=False, disable=progress is not None)
-    done = 0
-    for _ in range(cfg.epochs):
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * -(-len(indices) // cfg.batch_size))
+    for epoch in range(1, cfg.epochs + 1):
         for batch in shuffled_batches(indices, cfg.batch_size, rng):
             xb, yb = take(data.train_x, data.train_y, batch, device)
             xb = _augment(xb, data)
@@ -75,12 +72,21 @@ def train_classifier(model: EmbeddingClassifier, data: ImageData, indices: np.nd
             loss.backward()
             opt.step()
             sched.step()
-            done += 1
-            bar.update(1)
-            if progress is not None:
-                progress(done, total)
+            yield epoch, loss.detach()
+
+
+def train_classifier(model: EmbeddingClassifier, data: ImageData, indices: np.ndarray, cfg: TrainConfig,
+                     device: torch.device, progress: Progress | None = None, desc: str = "train") -> EmbeddingClassifier:
+    """Cross-entropy training on data.train[indices] with the recipe in cfg."""
+    cfg.validate()
+    total = cfg.epochs * -(-len(indices) // cfg.batch_size)
+    bar = tqdm(total=total, desc=desc, leave=False, disable=progress is not None)
+    for done, _ in enumerate(train_steps(model, data, indices, cfg, device), start=1):
+        bar.update(1)
+        if progress is not None:
+            progress(done, total)
     bar.close()
-    return model.eval()
+    return model.eval()      # Module.to (in train_steps) moved this same object to the device
 
 
 def _augment(x: torch.Tensor, data: ImageData) -> torch.Tensor:

@@ -1,0 +1,21 @@
+"""The app: `streamlit run app.py`. Routes the pages (st.navigation) and draws the shared sidebar once.
+
+Pages live in pages/ as thin files; add one by appending an st.Page to PAGES.
+"""
+import streamlit as st
+
+from app_ui.shell import mark_app_shell
+from app_ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":material/blur_on:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Start", icon=":material/home:", default=True),
+    st.Page("pages/unlearn.py", title="Unlearn", icon=":material/play_circle:"),
+    st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:"),
+]
+
+page = st.navigation(PAGES)
+mark_app_shell()
+render_sidebar()
+page.run()

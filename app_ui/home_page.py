@@ -1,0 +1,46 @@
+"""The landing page: one click gets a newcomer running; the presets tell the method's stories."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .presets import load_presets, preset_by_id
+from .sidebar import apply_config, current_config
+from .unlearn_page import AUTORUN_KEY
+
+UNLEARN_PAGE = "pages/unlearn.py"
+FIRST_PRESET = "forget-digit"
+
+
+def _start(preset_id: str) -> None:
+    """Callback: the preset becomes the configuration and the Unlearn page starts running on arrival."""
+    apply_config(preset_by_id(preset_id).apply(current_config()))
+    st.session_state[AUTORUN_KEY] = True
+
+
+def render_home() -> None:
+    first = preset_by_id(FIRST_PRESET)
+    if st.button(f"Start: {first.title.lower()}", key="start", type="primary", icon=":material/play_arrow:",
+                 on_click=_start, args=(FIRST_PRESET,)):
+        st.switch_page(UNLEARN_PAGE)
+    st.caption("Runs on the bundled digits dataset, offline. The first visit trains the original model "
+               "(a progress bar shows it); afterwards it is read from the disk cache.")
+
+    st.subheader("Stories in one click")
+    presets = load_presets()
+    for row in range(0, len(presets), 2):
+        for col, preset in zip(st.columns(2), presets[row:row + 2]):
+            with col.container(border=True):
+                st.markdown(f"**{preset.title}**")
+                st.write(preset.story)
+                if st.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
+                    st.switch_page(UNLEARN_PAGE)
+
+    st.subheader("What to look at")
+    st.markdown(
+        "- **Teaching:** start with *Forget one digit*, pause half-way and scrub the timeline back: the fives "
+        "leave their cluster while the other digits stay put. Then open *No CE term* and watch everything drift.\n"
+        "- **Exploring:** every hyperparameter in the sidebar says what it does and what the paper uses; the "
+        "URL holds the whole configuration, so a link reproduces what you saw.\n"
+        "- **Checking:** hover a point for its image and prediction; the results table puts the unlearned model "
+        "beside the original and a model retrained without the forget set, with the gaps and both MIA "
+        "conventions labelled. Downloads give the run as JSON, the curves as CSV and the figures as HTML.")

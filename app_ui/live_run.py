@@ -1,0 +1,164 @@
+"""LiveRun: one session's unlearning run, advanced a few steps at a time, with what it has recorded.
+
+    run = LiveRun(prepared, cfg.experiment())     # nothing runs yet
+    run.advance(budget_s=0.5)                     # Run: steps for about half a second (a live tick)
+    run.advance(max_updates=1)                    # Step: exactly one optimiser step
+    run.frame_xy(len(run.frames) - 1)             # the newest map frame's coordinates, [P, 2]
+    run.final                                     # the last Step (metrics, stop reason) once it stopped
+
+The engine's generator (unlearn_core.unlearn) lives inside the run, so each session owns its model
+copy and its progress; nothing here touches Streamlit. Map frames keep the probe embeddings (float16)
+until they are placed on the map, which happens lazily: during a live run only the frames that are
+drawn get placed, so the per-tick cost stays one placement whatever `probe_every` records.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+import numpy as np
+
+from unlearn_core import Experiment, Step, unlearn
+from unlearn_core.experiment import Prepared
+from unlearn_core.projection import MapProjection
+
+from .figures import MapFrame
+
+FRAME_BYTES_BUDGET = 64 * 2**20    # unplaced frames' embeddings kept per session; beyond it, frames are thinned
+TRAIL_POINTS = 32                  # at most this many positions per forget sample's trail
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedMap:
+    """What every session with the same data, forget set and model shares (read-only)."""
+    prep: Prepared                    # data, split (with the map's probe set), original model
+    projection: MapProjection         # UMAP layout of the original model's probe embeddings
+    thumbnails: list[str]             # PNG data URI per probe point, for the hover
+
+
+@dataclass
+class Frame:
+    step: int
+    predicted: np.ndarray             # int16 [P]: predicted class per probe point
+    confidence: np.ndarray            # float16 [P]: the predicted class's probability
+    embeddings: np.ndarray | None     # float16 [P, D] until placed, then None
+    xy: np.ndarray | None = None      # float32 [P, 2] once placed
+
+
+class LiveRun:
+    def __init__(self, prepared: PreparedMap, exp: Experiment):
+        self.exp = exp
+        self.prep = replace(prepared.prep, exp=exp)      # shares data, split and the (never modified) original
+        self.projection = prepared.projection
+        self.cfg = exp.unlearn_config()
+        self._steps: Iterator[Step] | None = None
+        self.frames: list[Frame] = []
+        self.evaluated: list[Step] = []                 # evaluated Steps (probe dropped): curves and report
+        self.losses: list[dict] = []                    # one row per optimiser step
+        self.last: Step | None = None
+        self.final: Step | None = None
+        self.compute_seconds = 0.0                      # wall time spent advancing (engine + recording)
+        split = self.prep.split
+        self.probe_labels = self.prep.data.train_y.numpy()[split.probe]
+        self.bounds = self.projection.bounds()
+
+    @property
+    def started(self) -> bool:
+        return self._steps is not None
+
+    @property
+    def step(self) -> int:
+        return self.last.step if self.last is not None else 0
+
+    def advance(self, *, max_updates: int | None = None, budget_s: float | None = None) -> int:
+        """Pull Steps from the engine until `max_updates` optimiser steps, `budget_s` seconds or the end.
+        Starting pulls step 0 (the original model) first; a timed call returns right after it, so the
+        first frame is drawn as soon as it exists. Returns the number of optimiser steps pulled."""
+        start = time.perf_counter()
+        pulled = 0
+        try:
+            if self.final is not None:
+                return 0
+            if self._steps is None:
+                self._steps = unlearn(self.prep.fresh_model(), self.prep.data, self.prep.split, self.cfg,
+                                      method=self.exp.method, device=self.prep.device)
+                self._record(next(self._steps))
+                if budget_s is not None:
+                    return 0
+            while self.final is None:
+                if max_updates is not None and pulled >= max_updates:
+                    break
+                if budget_s is not None and time.perf_counter() - start >= budget_s:
+                    break
+                self._record(next(self._steps))
+                pulled += 1
+            return pulled
+        finally:
+            self.compute_seconds += time.perf_counter() - start
+
+    def close(self) -> None:
+        """Drop the generator (and its model copy) now rather than when garbage collected."""
+        close = getattr(self._steps, "close", None)
+        if close is not None:
+            close()
+
+    def _record(self, step: Step) -> None:
+        if step.losses:
+            self.losses.append({"step": step.step, "round": step.round, **step.losses})
+        if step.probe is not None:
+            probs = step.probe.probs
+            self.frames.append(Frame(step.step, probs.argmax(axis=1).astype(np.int16),
+                                     probs.max(axis=1).astype(np.float16),
+                                     step.probe.embeddings.astype(np.float16)))
+            self._thin_frames()
+        slim = replace(step, probe=None)     # the embeddings live in frames, once
+        if step.eval is not None:
+            self.evaluated.append(slim)
+        self.last = slim
+        if step.stop:
+            self.final = slim
+            self._steps = iter(())           # the generator is exhausted; release its model copy
+
+    def _thin_frames(self) -> None:
+        """Keep the unplaced embeddings within FRAME_BYTES_BUDGET by dropping every other middle frame
+        (the first and the newest always stay), so a long run keeps an even sample of its history."""
+        held = sum(f.embeddings.nbytes for f in self.frames if f.embeddings is not None)
+        if held <= FRAME_BYTES_BUDGET or len(self.frames) < 4:
+            return
+        middle = self.frames[1:-1]
+        self.frames = [self.frames[0], *middle[1::2], self.frames[-1]]
+
+    # ---- the map ------------------------------------------------------------------------------------
+    def frame_xy(self, index: int) -> np.ndarray:
+        """Map coordinates of frame `index` ([P, 2]), placed on first use."""
+        frame = self.frames[index]
+        if frame.xy is None:
+            frame.xy = self.projection.place(frame.embeddings.astype(np.float32))
+            frame.embeddings = None
+        return frame.xy
+
+    def frame_index_at(self, step: int) -> int:
+        """The newest frame recorded at or before `step`."""
+        steps = [f.step for f in self.frames]
+        return max(0, int(np.searchsorted(steps, step, side="right")) - 1)
+
+    def trail_indices(self, index: int) -> list[int]:
+        """Frames a trail passes through up to frame `index`: every `stride`-th frame and `index` itself.
+        The stride is a power of two, so as the run grows the frames already placed stay on the trail."""
+        stride = 1
+        while index / stride > TRAIL_POINTS:
+            stride *= 2
+        return [*range(0, index, stride), index]
+
+    def trails(self, index: int) -> np.ndarray:
+        """Positions [T, P, 2] of every probe point along its trail up to frame `index`."""
+        return np.stack([self.frame_xy(i) for i in self.trail_indices(index)])
+
+    def map_frame(self, index: int) -> MapFrame:
+        """Everything figures.map_figure needs to draw frame `index`."""
+        frame, split = self.frames[index], self.prep.split
+        return MapFrame(xy=self.frame_xy(index), trails=self.trails(index), labels=self.probe_labels,
+                        predicted=frame.predicted, confidence=frame.confidence.astype(np.float32),
+                        is_forget=split.probe_is_forget, train_index=split.probe,
+                        class_names=self.prep.data.class_names, bounds=self.bounds, step=frame.step)

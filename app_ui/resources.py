@@ -1,0 +1,80 @@
+"""The shared, expensive parts, each computed once per process in a background Job (st.cache_resource).
+
+    job = prepare_job(cfg.prep_key(), cfg.points)    # data, split, original model (trained once, then
+                                                     # read from the disk cache), the map, the thumbnails
+    job.result -> PreparedMap
+    ref = reference_job(cfg.prep_key(), prepared.prep)   # original and retrain metrics, retrain model
+    ref.result -> Reference
+
+Keys are the frozen engine configs, so every session asking for the same experiment shares one job
+and one result; the results are never modified (LiveRun unlearns a deep copy of the original).
+A failed job stays cached (so its message keeps showing) until `retry_prepare` clears it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from unlearn_core import Experiment, evaluate_model, make_split, prepare
+from unlearn_core.experiment import Prepared
+from unlearn_core.projection import map_for
+from unlearn_core.splits import PROBE_SIZE
+from unlearn_core.training import TrainedModel
+
+from .background import Job
+from .live_run import PreparedMap
+from .thumbnails import png_data_uris
+
+TRAINING_PHASE = "training the original model (once; then it is read from the disk cache)"
+MAP_PHASE = "fitting the map with UMAP (once per experiment; the first fit in a process also compiles numba)"
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The retrain reference and the metrics the results table compares with."""
+    retrain: TrainedModel
+    original_metrics: dict
+    retrain_metrics: dict
+
+
+def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedMap:
+    job.set_phase("loading the data and the original model")
+
+    def progress(done: int, total: int) -> None:
+        if job.phase != TRAINING_PHASE:
+            job.set_phase(TRAINING_PHASE)
+        job.progress(done, total)
+
+    prep = prepare(prep_key, progress=progress)
+    if points != PROBE_SIZE:   # the eval sets are drawn before the probe, so only the map changes
+        prep = replace(prep, split=make_split(prep.data, prep_key.forget, probe_size=points))
+    job.set_phase("embedding the map's probe set")
+    projection = map_for(prep, on_fit=lambda: job.set_phase(MAP_PHASE))
+    job.set_phase("encoding the images for the hover")
+    return PreparedMap(prep, projection, png_data_uris(prep.data.train_x, prep.split.probe))
+
+
+def build_reference(prep: Prepared, job: Job) -> Reference:
+    job.set_phase("evaluating the original model")
+    original_metrics = evaluate_model(prep.original.model, prep.data, prep.split, prep.device)
+    job.set_phase("retraining without the forget set (once; then it is read from the disk cache)")
+    retrain = prep.retrain(progress=job.progress)
+    job.set_phase("evaluating the retrained model")
+    retrain_metrics = evaluate_model(retrain.model, prep.data, prep.split, prep.device)
+    return Reference(retrain, original_metrics, retrain_metrics)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def prepare_job(prep_key: Experiment, points: int) -> Job:
+    return Job("prepare", lambda job: build_prepared_map(prep_key, points, job)).start()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def reference_job(prep_key: Experiment, _prep: Prepared) -> Job:
+    """Keyed by what the retrain depends on; `_prep` (not hashed) is the prepared experiment of that key."""
+    return Job("reference", lambda job: build_reference(_prep, job)).start()
+
+
+def retry_prepare(prep_key: Experiment, points: int) -> None:
+    prepare_job.clear(prep_key, points)

@@ -1,0 +1,114 @@
+"""What a finished (or running) run gives back: the metrics table, the JSON report, the CSV, the HTML.
+
+    metrics_table(run.final.metrics, reference, mode)     # pandas DataFrame, in percent
+    report_json(run, reference, cfg)                      # the CLI's report object (+ "app_config")
+    curves_csv(run)                                       # one row per step
+    figures_html(run, thumbnails)                         # one self-contained page: map (animated), curves
+
+No Streamlit here: the page offers these through st.download_button with deferred data.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from unlearn_core.experiment import build_report
+from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain
+
+from .app_config import AppConfig
+from .figures import accuracy_figure, loss_figure, map_figure
+from .live_run import LiveRun
+
+HOVER_SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "hover_images.js"
+ANIMATION_FRAMES = 60      # the downloaded map animates over at most this many recorded frames
+
+# Short row names; the long meaning (with the direction that is good) comes from METRIC_LABELS.
+ROW_NAMES = {
+    "remain_test_acc": "Acc D^r_ts (remaining, test)", "forget_test_acc": "Acc D^u_ts (forget class, test)",
+    "remain_train_acc": "Acc D^r_tr (remaining, train)", "forget_train_acc": "Acc D^u_tr (forget set)",
+    "test_acc": "Acc D_ts (test set)", "mia_member_rate": "MIA member rate (paper)",
+    "mia_efficacy": "MIA-efficacy (SalUn)", "avg_gap": "Avg. Gap to retrain",
+}
+
+
+def metrics_table(unlearned: dict, original: dict | None, retrain: dict | None, mode: str) -> pd.DataFrame:
+    """Rows: the metrics that apply to the mode, then Avg. Gap; values in percent. Columns without their
+    model yet (the retrain reference still training) hold None."""
+    rows = []
+    gaps = {"unlearned": gaps_to_retrain(unlearned, retrain, mode) if retrain else {},
+            "original": gaps_to_retrain(original, retrain, mode) if retrain and original else {}}
+    for key in METRIC_KEYS:
+        if unlearned.get(key) is None:
+            continue
+        pct = lambda d: None if d is None or d.get(key) is None else 100 * d[key]  # noqa: E731
+        gap = abs(unlearned[key] - retrain[key]) if retrain and retrain.get(key) is not None else None
+        rows.append({"metric": ROW_NAMES[key], "original": pct(original), "unlearned": pct(unlearned),
+                     "retrain": pct(retrain), "gap to retrain": None if gap is None else 100 * gap,
+                     "in Avg. Gap": key in GAP_KEYS[mode], "meaning": METRIC_LABELS[key]})
+    avg = lambda name: None if gaps[name].get("avg_gap") is None else 100 * gaps[name]["avg_gap"]  # noqa: E731
+    rows.append({"metric": ROW_NAMES["avg_gap"], "original": avg("original"), "unlearned": avg("unlearned"),
+                 "retrain": 0.0 if retrain else None, "gap to retrain": None, "in Avg. Gap": False,
+                 "meaning": "mean of the gaps marked 'in Avg. Gap' (SalUn-style): lower is better"})
+    return pd.DataFrame(rows)
+
+
+def report_json(run: LiveRun, reference, cfg: AppConfig) -> str:
+    """The CLI's report (unlearn_core.experiment.build_report) for this run, plus the app's URL settings."""
+    report = build_report(run.prep, run.final, run.evaluated, reference.retrain,
+                          original_metrics=reference.original_metrics, retrain_metrics=reference.retrain_metrics)
+    report["app_config"] = cfg.to_query()      # open the app with these URL parameters to see this run again
+    return json.dumps(report, indent=2)
+
+
+def curves_csv(run: LiveRun) -> str:
+    """One row per step: the loss terms, and the eval accuracies and termination test where evaluated."""
+    losses = pd.DataFrame(run.losses, columns=["step", "round", "L_UL", "L_CE", "total"])
+    evals = pd.DataFrame([{"step": s.step, "seconds": s.seconds, **(s.eval or {}),
+                           "termination_value": s.termination.value if s.termination else None,
+                           "termination_threshold": s.termination.threshold if s.termination else None,
+                           "termination_fired": s.termination.fired if s.termination else None}
+                          for s in run.evaluated])
+    table = losses.merge(evals, on="step", how="outer") if len(evals) else losses
+    return table.sort_values("step").to_csv(index=False)
+
+
+def animated_map(run: LiveRun) -> go.Figure:
+    """The map with a slider (and play button) over up to ANIMATION_FRAMES recorded frames."""
+    last = len(run.frames) - 1
+    picks = sorted(set(np.linspace(0, last, min(ANIMATION_FRAMES, last + 1)).round().astype(int).tolist()))
+    figures = {i: map_figure(run.map_frame(i)) for i in picks}
+    fig = go.Figure(figures[last].data, figures[last].layout)
+    fig.frames = [go.Frame(data=figures[i].data, name=str(run.frames[i].step),
+                           layout=dict(title_text=figures[i].layout.title.text)) for i in picks]
+    steps = [dict(method="animate", label=str(run.frames[i].step),
+                  args=[[str(run.frames[i].step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                        transition=dict(duration=0))]) for i in picks]
+    fig.update_layout(
+        sliders=[dict(active=len(picks) - 1, steps=steps, currentvalue=dict(prefix="step "), pad=dict(t=30))],
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.02, xanchor="left", yanchor="top",
+                          buttons=[dict(label="Play", method="animate",
+                                        args=[None, dict(frame=dict(duration=250, redraw=True), fromcurrent=False,
+                                                         transition=dict(duration=0))])])],
+        height=fig.layout.height + 80)
+    return fig
+
+
+def figures_html(run: LiveRun, thumbnails: list[str]) -> str:
+    """One self-contained HTML page (plotly.js inlined: it works offline) with the animated map, the
+    accuracy curves and the loss curves; hovering a map point shows its image, as in the app."""
+    mode, classes = run.prep.split.mode, run.prep.split.num_classes
+    parts = [pio.to_html(animated_map(run), full_html=False, include_plotlyjs=True),
+             pio.to_html(accuracy_figure(run.evaluated, mode, classes, run.final), full_html=False,
+                         include_plotlyjs=False),
+             pio.to_html(loss_figure(run.losses), full_html=False, include_plotlyjs=False)]
+    title = f"Contrastive unlearning: {run.exp.data.dataset}, {mode} mode, step {run.step}"
+    hover = HOVER_SCRIPT.read_text() + f"\nunlearnHoverImages({json.dumps(thumbnails)});\n"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title></head>\n<body "
+            f"style='font-family:sans-serif;max-width:1100px;margin:auto'>\n<h2>{title}</h2>\n"
+            f"<p>{run.final.stop_reason if run.final else 'run not finished'}</p>\n" + "\n".join(parts) +
+            f"\n<script>\n{hover}</script>\n</body></html>\n")

@@ -1,0 +1,166 @@
+"""When the unlearning loop stops, and why: the paper's termination rules (through
+runner.termination_test), the round and step budgets, and the NaN/inf guard.
+
+Methods that misbehave on purpose are registered in runner.METHODS for one test (monkeypatch), the
+same way the baselines plug in, so the runner is exercised exactly as the app and the CLI use it.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from unlearn_core import DataConfig, ForgetConfig, UnlearnConfig, load_dataset, make_split, unlearn
+from unlearn_core.runner import METHODS, termination_test
+from unlearn_core.steps import Update
+
+# Updates so small that nothing is forgotten: only a budget can stop the run.
+NO_PROGRESS = UnlearnConfig(lr=1e-7, batch_size=128, omega=1, eval_every=1000)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset(DataConfig())
+
+
+@pytest.mark.parametrize("forget_test_acc, fired", [(0.0, True), (0.05, True), (0.1, True),
+                                                    (0.1 + 1 / 256, False), (0.9, False)])
+def test_class_rule_fires_at_or_below_chance(digits, forget_test_acc, fired):
+    split = make_split(digits, ForgetConfig(mode="class", forget_class=5))
+    term = termination_test(split, {"forget_test_acc": forget_test_acc, "forget_train_acc": 0.99,
+                                    "remain_test_acc": 0.98})
+    assert term.threshold == pytest.approx(1 / 10)
+    assert term.value == forget_test_acc
+    assert term.fired is fired
+
+
+def test_class_threshold_is_one_over_the_number_of_classes():
+    """1/C follows the dataset: four classes give 0.25, not a hard-coded 0.1."""
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.integers(0, 256, (80, 1, 8, 8)), dtype=torch.uint8)
+    y = torch.arange(80) % 4
+    from unlearn_core import ImageData
+    data = ImageData("four", x[:60], y[:60], x[60:], y[60:], ("a", "b", "c", "d"), (0.5,), (0.25,))
+    split = make_split(data, ForgetConfig(mode="class", forget_class=2))
+    assert termination_test(split, {"forget_test_acc": 0.25}).fired
+    assert not termination_test(split, {"forget_test_acc": 0.3}).fired
+    assert termination_test(split, {"forget_test_acc": 0.3}).threshold == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("forget_acc, test_acc, fired", [(0.95, 0.95, True), (0.90, 0.95, True),
+                                                         (0.96, 0.95, False), (1.0, 0.2, False)])
+def test_sample_rule_compares_forget_eval_with_test_eval(digits, forget_acc, test_acc, fired):
+    split = make_split(digits, ForgetConfig(mode="sample", count=100, seed=0))
+    term = termination_test(split, {"forget_train_acc": forget_acc, "test_acc": test_acc})
+    assert (term.value, term.threshold, term.fired) == (forget_acc, test_acc, fired)
+
+
+def final_step(prep, cfg, method="contrastive", model=None):
+    steps = list(unlearn(model or prep.fresh_model(), prep.data, prep.split, cfg, method=method, device="cpu",
+                         final_metrics=False))
+    assert [s.stop for s in steps].count(True) == 1 and steps[-1].stop
+    return steps
+
+
+def test_runner_stops_when_the_class_rule_fires(class_prep):
+    cfg = class_prep.exp.unlearn_config()       # the digits defaults terminate (configs.py)
+    steps = final_step(class_prep, replace(cfg, eval_every=2))
+    last = steps[-1]
+    assert last.stop_reason.startswith("terminated")
+    assert last.termination.fired and last.termination.value <= 0.1
+    assert last.step < cfg.max_rounds * 3 * cfg.omega          # before the round cap (3 forget batches of 64)
+    # no earlier evaluation had fired, or the run would have stopped there
+    assert not any(s.termination.fired for s in steps[:-1] if s.termination is not None)
+
+
+def test_runner_stops_at_max_rounds(class_prep):
+    # 146 forget samples in batches of 128: 2 forget batches x omega 1 = 2 steps a round
+    steps = final_step(class_prep, replace(NO_PROGRESS, max_rounds=2))
+    last = steps[-1]
+    assert last.stop_reason == "max rounds (2) reached without termination"
+    assert (last.step, last.round) == (4, 2)
+    assert not last.termination.fired
+
+
+def test_runner_stops_at_max_steps(class_prep):
+    last = final_step(class_prep, replace(NO_PROGRESS, max_rounds=50, max_steps=3))[-1]
+    assert last.stop_reason == "step budget (3) reached"
+    assert last.step == 3
+
+
+def forget_class_in_one_update(model, data, split, cfg, device, rng):
+    """A method whose single update makes the model never predict the forget class."""
+    with torch.no_grad():
+        model.head.bias[split.forget_class] -= 1e4
+    yield Update(1, {"total": 0.0})
+
+
+def test_a_rule_that_fires_at_the_closing_evaluation_counts_as_terminated(class_prep, monkeypatch):
+    """The last update is rarely on the eval cadence; the evaluation the round budget forces after it
+    must still apply the paper's rule, not report "without termination"."""
+    monkeypatch.setitem(METHODS, "forget_in_one", forget_class_in_one_update)
+    last = final_step(class_prep, NO_PROGRESS, method="forget_in_one")[-1]
+    assert last.step == 1 and last.termination.fired
+    assert last.stop_reason.startswith("terminated")
+
+
+def test_a_model_that_already_forgot_stops_before_any_update(class_prep):
+    model = class_prep.fresh_model()
+    with torch.no_grad():
+        model.head.bias[5] -= 1e4
+    steps = final_step(class_prep, NO_PROGRESS, model=model)
+    assert len(steps) == 1 and steps[0].step == 0
+    assert steps[0].stop_reason.startswith("terminated before any update")
+
+
+def breaks_on_third_update(how):
+    """Two small finite updates, then one that leaves a NaN loss or infinite buffers behind."""
+    def method(model, data, split, cfg, device, rng):
+        for _ in range(2):
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(0.01)
+            yield Update(1, {"L_UL": 0.5, "total": 0.5})
+        with torch.no_grad():
+            if how == "nan_loss":
+                for p in model.parameters():
+                    p.fill_(float("nan"))
+            else:   # what an overflowing step can do while the loss (batch statistics) stays finite
+                for name, buf in model.named_buffers():
+                    if name.endswith("running_var"):
+                        buf.fill_(float("inf"))
+        loss = float("nan") if how == "nan_loss" else 0.5
+        yield Update(1, {"L_UL": loss, "total": loss})
+        raise AssertionError("the runner must stop pulling updates after a non-finite one")
+
+    return method
+
+
+@pytest.mark.parametrize("how", ["nan_loss", "inf_buffers_finite_loss"])
+def test_nan_guard_restores_the_last_good_weights(class_prep, monkeypatch, how):
+    monkeypatch.setitem(METHODS, "breaks", breaks_on_third_update(how))
+    model = class_prep.fresh_model()
+    snapshots = {}
+    steps = []
+    for step in unlearn(model, class_prep.data, class_prep.split, NO_PROGRESS, method="breaks", device="cpu",
+                        final_metrics=False):
+        steps.append(step)
+        if not step.stop:
+            snapshots[step.step] = {k: v.clone() for k, v in model.state_dict().items()}
+    last = steps[-1]
+    assert "non-finite" in last.stop_reason and "restored to step 2" in last.stop_reason
+    assert last.step == 2
+    for name, value in model.state_dict().items():
+        assert torch.isfinite(value.float()).all(), name
+        assert torch.equal(value, snapshots[2][name]), name
+    assert not torch.equal(snapshots[2]["head.bias"], snapshots[0]["head.bias"])    # the good updates stayed
+
+
+def test_an_exploding_learning_rate_stops_with_finite_weights(class_prep):
+    """The real method at an absurd learning rate: losses and weights overflow within a few steps."""
+    model = class_prep.fresh_model()
+    last = final_step(class_prep, replace(NO_PROGRESS, lr=1e12, max_rounds=3), model=model)[-1]
+    assert "non-finite" in last.stop_reason
+    assert all(torch.isfinite(v.float()).all() for v in model.state_dict().values())
