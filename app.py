@@ -4,7 +4,6 @@ Pages live in pages/ as thin files; add one by appending an st.Page to PAGES.
 """
 import streamlit as st
 
-from app_ui.shell import mark_app_shell
 from app_ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":material/blur_on:", layout="wide")
@@ -13,9 +12,10 @@ PAGES = [
     st.Page("pages/home.py", title="Start", icon=":material/home:", default=True),
     st.Page("pages/unlearn.py", title="Unlearn", icon=":material/play_circle:"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
 
 page = st.navigation(PAGES)
-mark_app_shell()
 render_sidebar()
 page.run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .presets import load_presets, preset_by_id
-from .sidebar import apply_config, current_config
+from .sidebar import apply_config, current_config, url_query
 from .unlearn_page import AUTORUN_KEY
 
 UNLEARN_PAGE = "pages/unlearn.py"
@@ -17,11 +17,16 @@ def _start(preset_id: str) -> None:
     st.session_state[AUTORUN_KEY] = True
 
 
+def _go_to_unlearn() -> None:
+    # A page switch clears the URL unless told otherwise: carry the configuration along.
+    st.switch_page(UNLEARN_PAGE, query_params=url_query(current_config()))
+
+
 def render_home() -> None:
     first = preset_by_id(FIRST_PRESET)
     if st.button(f"Start: {first.title.lower()}", key="start", type="primary", icon=":material/play_arrow:",
                  on_click=_start, args=(FIRST_PRESET,)):
-        st.switch_page(UNLEARN_PAGE)
+        _go_to_unlearn()
     st.caption("Runs on the bundled digits dataset, offline. The first visit trains the original model "
                "(a progress bar shows it); afterwards it is read from the disk cache.")
 
@@ -33,7 +38,7 @@ def render_home() -> None:
                 st.markdown(f"**{preset.title}**")
                 st.write(preset.story)
                 if st.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
-                    st.switch_page(UNLEARN_PAGE)
+                    _go_to_unlearn()
 
     st.subheader("What to look at")
     st.markdown(

@@ -209,11 +209,17 @@ def _defaults_note(dataset: str, mode: str, paper: bool) -> None:
         st.caption("These are the paper's values.")
 
 
-def _write_url(cfg: AppConfig) -> None:
+def url_query(cfg: AppConfig) -> dict[str, str]:
+    """The URL parameters of a configuration, with the preset's name while it still is one."""
     want = cfg.to_query()
     preset = _safe_matching_preset(cfg)
     if preset is not None:
         want["preset"] = preset.id
+    return want
+
+
+def _write_url(cfg: AppConfig) -> None:
+    want = url_query(cfg)
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 

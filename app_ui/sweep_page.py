@@ -40,14 +40,15 @@ from unlearn_core.sweep import (ERROR, NOT_TERMINATED, OBJECTIVE, RAY_INSTALL_HI
                                 run_command, trial_configs, trials)
 
 from .app_config import AppConfig
-from .sidebar import HELP, current_config
+from .sidebar import HELP, apply_config, current_config
 
 REPO = Path(__file__).resolve().parents[1]
 # The issue's hyperparameters; the command line can search the rest of UnlearnConfig too.
 PAGE_SETTINGS = ("tau", "lambda_ul", "lambda_ce", "lr", "omega", "batch_size")
 PAGE_MAX_TRIALS = 48          # "a small sweep on this machine"; larger ones belong to the command line
-UNLEARN_PAGE = "unlearn"      # url_path of the Unlearn page in app.py's navigation
-JOB_KEY, TABLE_KEY, SOURCE_KEY = "sweep.job", "sweep.table", "sweep.source"
+UNLEARN_PAGE = "unlearn"      # url_path of the Unlearn page in app.py's navigation (pages/unlearn.py)
+UNLEARN_PAGE_FILE = "pages/unlearn.py"
+JOB_KEY, TABLE_KEY, SOURCE_KEY, GOTO_UNLEARN_KEY = "sweep.job", "sweep.table", "sweep.source", "sweep.goto_unlearn"
 STOP_GRACE_SECONDS = 15.0     # after Stop: time for Ray to shut down before the process group is killed
 STATUS_COLORS = {TERMINATED: "#2ca02c", NOT_TERMINATED: "#ff7f0e", STOPPED_EARLY: "#7f7f7f", ERROR: "#d62728"}
 
@@ -337,6 +338,8 @@ def format_best(table: pd.DataFrame) -> tuple[pd.Series | None, str]:
 # ---------------------------------------------------------------------------------------------------
 
 def render_sweep_page() -> None:
+    if st.session_state.pop(GOTO_UNLEARN_KEY, False):
+        st.switch_page(UNLEARN_PAGE_FILE)
     cfg = current_config()
     launch_tab, open_tab = st.tabs(["Launch a sweep here", "Open a results file"])
     with launch_tab:
@@ -458,9 +461,9 @@ def _render_results(table: pd.DataFrame, source: str, cfg: AppConfig) -> None:
     best, text = format_best(table)
     st.markdown(text)
     if best is not None:
-        st.markdown(f"[Open trial {int(best['trial'])} in the Unlearn page]({trial_link(best, cfg)}) · reproduce it "
-                    "on the command line:")
+        st.caption("Reproduce it on the command line:")
         st.code(run_command(best), language="bash")
+    _render_open_trial(t, best, cfg)
     view = trials_view(table, cfg)
     st.dataframe(view, hide_index=True, width="stretch", column_config={
         "open": st.column_config.LinkColumn("Unlearn page", display_text="open", help="This trial's settings in the "
@@ -486,3 +489,24 @@ def _render_results(table: pd.DataFrame, source: str, cfg: AppConfig) -> None:
         st.dataframe(config_summary(table), hide_index=True, width="stretch")
     st.download_button("Download the results (CSV)", table.to_csv(index=False), file_name="sweep.csv",
                        mime="text/csv", key="sweep.download")
+
+
+def _render_open_trial(t: pd.DataFrame, best: pd.Series | None, cfg: AppConfig) -> None:
+    """A trial into this session's Unlearn page: its settings become the sidebar's (the table's links
+    open a new tab instead, where the URL carries them)."""
+    numbers = [int(n) for n in t["trial"]]
+    default = numbers.index(int(best["trial"])) if best is not None else 0
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    chosen = left.selectbox("Trial", numbers, index=default, key="sweep.open_trial")
+    row = t[t["trial"] == chosen].iloc[0]
+    right.button(f"Open trial {chosen} in the Unlearn page", key="sweep.open_button",
+                 on_click=_open_in_unlearn_page, args=(row_config(row, cfg),),
+                 help="Sets the sidebar to this trial's dataset, forget set, seed and hyperparameters.")
+
+
+def _open_in_unlearn_page(cfg: AppConfig) -> None:
+    """Callback: the trial's configuration becomes the session's; the next run switches pages. (The
+    switch keys on a flag, not on the button's return value: inside app.py's navigation the click's
+    trigger has already been reset by the time this page's body runs.)"""
+    apply_config(cfg)
+    st.session_state[GOTO_UNLEARN_KEY] = True

@@ -191,7 +191,7 @@ def _controls(state: RunState) -> None:
         cols[1].button("Run", key="btn_run", on_click=_on_run, type="primary", disabled=stopped,
                        width="stretch", help="Unlearn live until the termination test fires.")
     cols[2].button("Step", key="btn_step", on_click=_on_step, disabled=running or stopped, width="stretch",
-                   help="One optimiser step (the first press shows the original model, step 0).")
+                   help="One optimiser step, then pause.")
 
 
 def _live_view(cfg: AppConfig) -> None:

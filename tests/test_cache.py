@@ -51,6 +51,17 @@ def test_round_trip(digits, tmp_path, monkeypatch):
     assert not second.model.training                            # ready for inference
 
 
+def test_no_cache_neither_reads_nor_writes(digits, tmp_path, monkeypatch):
+    cached = original(digits, tmp_path)
+    trained = []
+    real_train = training.train_classifier
+    monkeypatch.setattr(training, "train_classifier", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    fresh = get_original(DataConfig(), ModelConfig(), RECIPE, data=digits, device="cpu", use_cache=False,
+                         cache_dir=tmp_path / "unused")
+    assert trained == [1] and not fresh.from_cache and fresh.path is None
+    assert not (tmp_path / "unused").exists() and files(tmp_path) == [cached.path.name]
+
+
 def test_a_different_recipe_or_forget_set_is_a_different_file(digits, tmp_path):
     base = cache_key("original", DataConfig(), ModelConfig(), RECIPE)
     assert cache_key("original", DataConfig(data_dir="/elsewhere"), ModelConfig(), RECIPE) == base

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from unlearn_core.cli import main
-from unlearn_core.configs import DATASET_TRAIN_DEFAULTS, default_train_config
+from unlearn_core.cli import build_parser, experiment_from_args, main
+from unlearn_core.configs import DATASET_TRAIN_DEFAULTS, UnlearnConfig, default_train_config
 from unlearn_core.metrics import METRIC_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,6 +121,25 @@ def test_a_real_subprocess_shows_no_traceback(tmp_path, args):
     assert written(tmp_path) == []
 
 
+def experiment(*args):
+    return experiment_from_args(build_parser().parse_args(["run", *args]))
+
+
+def test_flags_reach_the_experiment():
+    exp = experiment("--mode", "sample", "--forget-indices", "3, 17,42", "--seed", "7", "--lr", "0.05",
+                     "--tau", "0.5", "--omega", "2", "--no-cache", "--data-dir", "/data")
+    assert exp.forget.indices == (3, 17, 42) and exp.forget.seed == 7 and exp.data.data_dir == "/data"
+    cfg = exp.unlearn_config()
+    assert (cfg.lr, cfg.tau, cfg.omega, cfg.seed) == (0.05, 0.5, 2, 7)
+    assert exp.use_cache is False and experiment().use_cache is True
+    # the dataset's defaults unless --paper-defaults, which gives the paper's values (METHOD.md)
+    assert experiment().unlearn_config().lr == 1e-2
+    paper = experiment("--paper-defaults").unlearn_config()
+    assert (paper.tau, paper.lambda_ul, paper.lambda_ce, paper.omega, paper.lr, paper.momentum) == (
+        0.7, 3.0, 1.0, 4, 1e-3, 0.9)
+    assert paper == UnlearnConfig(seed=0)
+
+
 @pytest.fixture
 def tiny_recipe(monkeypatch, class_prep):
     """The CLI trains with the dataset's recipe; point digits' at the conftest's short one, so the CLI
@@ -137,6 +156,7 @@ def check_report(report: dict, mode: str) -> None:
     assert isinstance(report["terminated"], bool) and isinstance(report["stop_reason"], str)
     assert isinstance(report["steps"], int) and report["steps"] > 0
     assert report["seconds"] > 0 and report["retrain_seconds"] > 0
+    assert "retrain_seconds_source" in report       # says whether retrain was timed now or read from the cache
     not_applicable = {"test_acc"} if mode == "class" else {"remain_test_acc", "forget_test_acc"}
     for name in ("original", "unlearned", "retrain"):
         row = report["metrics"][name]

@@ -15,7 +15,8 @@ PROBE = """
 import importlib, json, pkgutil, sys
 import unlearn_core
 after_package = sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")
-modules = [m.name for m in pkgutil.walk_packages(unlearn_core.__path__, "unlearn_core.") if m.name != "unlearn_core.__main__"]
+modules = [m.name for m in pkgutil.walk_packages(unlearn_core.__path__, "unlearn_core.")
+           if m.name != "unlearn_core.__main__"]    # __main__ would run the CLI
 for name in modules:
     importlib.import_module(name)
 after_all = sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")

@@ -126,10 +126,11 @@ def test_evaluate_model_in_class_mode(class_prep):
     model, data, split = prep.original.model, prep.data, prep.split
     m = evaluate_model(model, data, split, prep.device)
     assert set(m) == set(METRIC_KEYS) and m["test_acc"] is None
-    assert m["remain_test_acc"] == pytest.approx(sklearn_accuracy(model, data.test_x, data.test_y, split.remain_test))
-    assert m["forget_test_acc"] == pytest.approx(sklearn_accuracy(model, data.test_x, data.test_y, split.forget_test))
-    assert m["remain_train_acc"] == pytest.approx(sklearn_accuracy(model, data.train_x, data.train_y, split.remain_train))
-    assert m["forget_train_acc"] == pytest.approx(sklearn_accuracy(model, data.train_x, data.train_y, split.forget_train))
+    test, train = (data.test_x, data.test_y), (data.train_x, data.train_y)
+    for key, (x, y), idx in (("remain_test_acc", test, split.remain_test), ("forget_test_acc", test, split.forget_test),
+                             ("remain_train_acc", train, split.remain_train),
+                             ("forget_train_acc", train, split.forget_train)):
+        assert m[key] == pytest.approx(sklearn_accuracy(model, x, y, idx)), key
     assert all(0.0 <= m[k] <= 1.0 for k in METRIC_KEYS if m[k] is not None)
 
 
@@ -138,6 +139,8 @@ def test_evaluate_model_in_sample_mode(sample_prep):
     model, data, split = prep.original.model, prep.data, prep.split
     m = evaluate_model(model, data, split, prep.device)
     assert m["remain_test_acc"] is None and m["forget_test_acc"] is None
-    assert m["test_acc"] == pytest.approx(sklearn_accuracy(model, data.test_x, data.test_y, np.arange(len(data.test_y))))
-    assert m["forget_train_acc"] == pytest.approx(sklearn_accuracy(model, data.train_x, data.train_y, split.forget_train))
+    everything = np.arange(len(data.test_y))
+    assert m["test_acc"] == pytest.approx(sklearn_accuracy(model, data.test_x, data.test_y, everything))
+    assert m["forget_train_acc"] == pytest.approx(
+        sklearn_accuracy(model, data.train_x, data.train_y, split.forget_train))
     assert all(0.0 <= m[k] <= 1.0 for k in ("mia_member_rate", "mia_efficacy"))

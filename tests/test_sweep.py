@@ -28,7 +28,7 @@ import pytest
 import torch
 
 from unlearn_core import UserInputError, unlearn
-from unlearn_core.cli import main
+from unlearn_core.cli import HYPERPARAMETERS, main
 from unlearn_core.metrics import METRIC_KEYS, gaps_to_retrain
 from unlearn_core.runner import evaluate_small
 from unlearn_core.sweep import (ERROR, NOT_TERMINATED, SEARCHABLE, STOPPED_EARLY, TABLE_COLUMNS, TERMINATED, Choice,
@@ -38,7 +38,6 @@ from unlearn_core.sweep import (ERROR, NOT_TERMINATED, SEARCHABLE, STOPPED_EARLY
                                 step_report, trial_configs, write_table)
 
 REPO = Path(__file__).resolve().parents[1]
-PAGE = str(REPO / "pages" / "sweep.py")
 
 
 def run_cli(argv) -> int:
@@ -312,10 +311,11 @@ def test_pareto_front_is_non_dominated_on_the_three_objectives(local_table):
 # The page (AppTest)
 # ---------------------------------------------------------------------------------------------------
 
-def page_test():
-    from streamlit.testing.v1 import AppTest
+def open_sweep_page():
+    """The Sweep page inside app.py (navigation and the shared sidebar), as a user reaches it."""
+    from app_testing import open_page
 
-    return AppTest.from_file(PAGE, default_timeout=60)
+    return open_page("pages/sweep.py")
 
 
 def test_page_opens_a_results_file_with_both_figures_and_a_link_per_trial(local_table):
@@ -323,8 +323,7 @@ def test_page_opens_a_results_file_with_both_figures_and_a_link_per_trial(local_
     from app_ui.app_config import AppConfig
 
     table, path = local_table
-    at = page_test()
-    at.run()
+    at = open_sweep_page()
     assert not at.exception
     at.text_input(key="sweep.path").set_value(str(path)).run()
     assert not at.exception and not at.error
@@ -359,8 +358,7 @@ def table_config(row):
 def test_page_says_what_is_wrong_with_a_bad_file(tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
-    at = page_test()
-    at.run()
+    at = open_sweep_page()
     at.text_input(key="sweep.path").set_value(str(other)).run()
     assert not at.exception
     assert [e.value for e in at.error] == [f"{other} is not a sweep results file: missing column 'kind'"]
@@ -370,17 +368,24 @@ def test_page_says_what_is_wrong_with_a_bad_file(tmp_path):
 
 def test_page_without_ray_says_how_to_enable_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
-    at = page_test()
-    at.run()
+    at = open_sweep_page()
     assert not at.exception
     assert any("pip install -r requirements-sweep.txt" in i.value for i in at.info)
     assert not at.button                                    # nothing to launch
 
 
+def need_ray():
+    """Ray Tune is an optional extra of the app, not of the tests: CI installs it (requirements-dev.txt)."""
+    try:
+        import ray
+    except ImportError:
+        pytest.fail("Ray Tune is not installed: pip install -r requirements-sweep.txt")
+    return ray
+
+
 def test_page_launch_form_builds_a_command_the_cli_accepts(tmp_path):
-    pytest.importorskip("ray", reason="the launch form needs Ray Tune (requirements-sweep.txt)")
-    at = page_test()
-    at.run()
+    need_ray()
+    at = open_sweep_page()
     at.text_input(key="sweep.space.lr").set_value("1e-2, 3e-2").run()
     at.text_input(key="sweep.seeds").set_value("0").run()
     assert not at.exception and not at.error
@@ -406,8 +411,7 @@ def test_page_launch_form_builds_a_command_the_cli_accepts(tmp_path):
 @pytest.fixture(scope="module")
 def ray_sweep(class_prep, tmp_path_factory):
     """Two trials (lr 1e-2 and 3e-2) of class-5 unlearning on digits, on local Ray with ASHA."""
-    pytest.importorskip("ray", reason="sweeps need Ray Tune: pip install -r requirements-sweep.txt")
-    import ray
+    ray = need_ray()
 
     root = tmp_path_factory.mktemp("ray-sweep")
     old_tmp = os.environ.get("RAY_TMPDIR")
@@ -493,9 +497,28 @@ def test_the_sweep_file_and_its_progress_open_in_the_page(ray_sweep):
     assert progress.total == 2 and progress.finished == 2 and progress.error is None
     assert list(progress.latest["trial"]) == [0, 1]
     assert list(progress.latest["state"]) == list(table.loc[table["kind"] == "trial", "status"])
-    at = page_test()
-    at.run()
+    at = open_sweep_page()
     at.text_input(key="sweep.path").set_value(str(root / "sweep.csv")).run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 2
     assert "best trial" in format_summary(table)
+
+
+def test_opening_a_trial_here_sets_the_sidebar_and_switches_to_the_unlearn_page(local_table, monkeypatch):
+    import app_ui.unlearn_page
+
+    # The Unlearn page's body (tested in its own files) would start preparing its map in a background
+    # thread; here only the switch and the configuration it arrives with matter.
+    monkeypatch.setattr(app_ui.unlearn_page, "render_unlearn", lambda: None)
+    table, path = local_table
+    at = open_sweep_page()
+    at.text_input(key="sweep.path").set_value(str(path)).run()
+    at.selectbox(key="sweep.open_trial").set_value(1).run()
+    at.button(key="sweep.open_button").click().run()
+    assert not at.exception
+    cfg = at.session_state["app_config"]
+    row = table[table["trial"] == 1].iloc[0]
+    assert all(getattr(cfg.hyper, name) == row[name] for name in HYPERPARAMETERS)
+    assert cfg.hyper.lr == row["lr"] == 3e-2 and cfg.seed == 0 and (cfg.mode, cfg.forget_class) == ("class", 5)
+    assert at.query_params["lr"] == repr(3e-2)             # the URL follows: the link can be shared
+    assert at.title[0].value == "Unlearn"

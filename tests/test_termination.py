@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from unlearn_core import DataConfig, ForgetConfig, UnlearnConfig, load_dataset, make_split, unlearn
+from unlearn_core import DataConfig, ForgetConfig, ImageData, UnlearnConfig, load_dataset, make_split, unlearn
 from unlearn_core.runner import METHODS, termination_test
 from unlearn_core.steps import Update
 
@@ -41,7 +41,6 @@ def test_class_threshold_is_one_over_the_number_of_classes():
     rng = np.random.default_rng(0)
     x = torch.as_tensor(rng.integers(0, 256, (80, 1, 8, 8)), dtype=torch.uint8)
     y = torch.arange(80) % 4
-    from unlearn_core import ImageData
     data = ImageData("four", x[:60], y[:60], x[60:], y[60:], ("a", "b", "c", "d"), (0.5,), (0.25,))
     split = make_split(data, ForgetConfig(mode="class", forget_class=2))
     assert termination_test(split, {"forget_test_acc": 0.25}).fired
@@ -57,7 +56,7 @@ def test_sample_rule_compares_forget_eval_with_test_eval(digits, forget_acc, tes
     assert (term.value, term.threshold, term.fired) == (forget_acc, test_acc, fired)
 
 
-def final_step(prep, cfg, method="contrastive", model=None):
+def run_to_stop(prep, cfg, method="contrastive", model=None):
     steps = list(unlearn(model or prep.fresh_model(), prep.data, prep.split, cfg, method=method, device="cpu",
                          final_metrics=False))
     assert [s.stop for s in steps].count(True) == 1 and steps[-1].stop
@@ -66,7 +65,7 @@ def final_step(prep, cfg, method="contrastive", model=None):
 
 def test_runner_stops_when_the_class_rule_fires(class_prep):
     cfg = class_prep.exp.unlearn_config()       # the digits defaults terminate (configs.py)
-    steps = final_step(class_prep, replace(cfg, eval_every=2))
+    steps = run_to_stop(class_prep, replace(cfg, eval_every=2))
     last = steps[-1]
     assert last.stop_reason.startswith("terminated")
     assert last.termination.fired and last.termination.value <= 0.1
@@ -77,7 +76,7 @@ def test_runner_stops_when_the_class_rule_fires(class_prep):
 
 def test_runner_stops_at_max_rounds(class_prep):
     # 146 forget samples in batches of 128: 2 forget batches x omega 1 = 2 steps a round
-    steps = final_step(class_prep, replace(NO_PROGRESS, max_rounds=2))
+    steps = run_to_stop(class_prep, replace(NO_PROGRESS, max_rounds=2))
     last = steps[-1]
     assert last.stop_reason == "max rounds (2) reached without termination"
     assert (last.step, last.round) == (4, 2)
@@ -85,7 +84,7 @@ def test_runner_stops_at_max_rounds(class_prep):
 
 
 def test_runner_stops_at_max_steps(class_prep):
-    last = final_step(class_prep, replace(NO_PROGRESS, max_rounds=50, max_steps=3))[-1]
+    last = run_to_stop(class_prep, replace(NO_PROGRESS, max_rounds=50, max_steps=3))[-1]
     assert last.stop_reason == "step budget (3) reached"
     assert last.step == 3
 
@@ -101,7 +100,7 @@ def test_a_rule_that_fires_at_the_closing_evaluation_counts_as_terminated(class_
     """The last update is rarely on the eval cadence; the evaluation the round budget forces after it
     must still apply the paper's rule, not report "without termination"."""
     monkeypatch.setitem(METHODS, "forget_in_one", forget_class_in_one_update)
-    last = final_step(class_prep, NO_PROGRESS, method="forget_in_one")[-1]
+    last = run_to_stop(class_prep, NO_PROGRESS, method="forget_in_one")[-1]
     assert last.step == 1 and last.termination.fired
     assert last.stop_reason.startswith("terminated")
 
@@ -110,7 +109,7 @@ def test_a_model_that_already_forgot_stops_before_any_update(class_prep):
     model = class_prep.fresh_model()
     with torch.no_grad():
         model.head.bias[5] -= 1e4
-    steps = final_step(class_prep, NO_PROGRESS, model=model)
+    steps = run_to_stop(class_prep, NO_PROGRESS, model=model)
     assert len(steps) == 1 and steps[0].step == 0
     assert steps[0].stop_reason.startswith("terminated before any update")
 
@@ -161,6 +160,6 @@ def test_nan_guard_restores_the_last_good_weights(class_prep, monkeypatch, how):
 def test_an_exploding_learning_rate_stops_with_finite_weights(class_prep):
     """The real method at an absurd learning rate: losses and weights overflow within a few steps."""
     model = class_prep.fresh_model()
-    last = final_step(class_prep, replace(NO_PROGRESS, lr=1e12, max_rounds=3), model=model)[-1]
+    last = run_to_stop(class_prep, replace(NO_PROGRESS, lr=1e12, max_rounds=3), model=model)[-1]
     assert "non-finite" in last.stop_reason
     assert all(torch.isfinite(v.float()).all() for v in model.state_dict().values())

@@ -477,6 +477,9 @@ def _init_ray(ray, options: SweepOptions) -> bool:
     # Tune's newer console output prints a banner even at verbose=0 (pointing at a folder we delete);
     # the classic reporter is silent at verbose=0, and our own progress events say what happens.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Ctrl-C (or the app's Stop) should stop the sweep, not end it "gracefully" with a table of
+    # half-run trials that look like ASHA's: let KeyboardInterrupt through; nothing is written then.
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
     package = str(Path(__file__).resolve().parent)
     # Ship this package to the workers, so a cluster runs the same engine code as the driver.
     runtime_env = {"py_modules": [package], "excludes": ["__pycache__"]}
@@ -543,7 +546,9 @@ def run_sweep(exp, spec: SearchSpec, options: SweepOptions = SweepOptions(), *,
                                       failure_config=tune.FailureConfig(max_failures=0)),
         )
         results = tuner.fit()
-        finished = [(r.config["settings"], r.metrics or {}, r.error) for r in results]
+        ran = {r.config["settings"]["trial"]: (r.config["settings"], r.metrics or {}, r.error)
+               for r in results if r.config and "settings" in r.config}
+        finished = [ran.get(i, ({"trial": i, **c}, {}, "the trial did not run")) for i, c in enumerate(configs)]
     finally:
         if started:
             ray.shutdown()

@@ -24,8 +24,8 @@ from .common import WEIGHT_DECAY, ce_on, sgd
 USES = ("lr", "momentum", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = True
 PAPER_DEFAULTS = {"lr": 1e-4, "momentum": 0.9, "batch_size": 256, "max_rounds": 5}
-DATASET_DEFAULTS = {("digits", "class"): {"lr": 1e-3, "batch_size": 64},
-                    ("digits", "sample"): {"lr": 1e-3, "batch_size": 64}}
+DATASET_DEFAULTS = {("digits", "class"): {"lr": 3e-2, "batch_size": 64},
+                    ("digits", "sample"): {"lr": 3e-2, "batch_size": 64}}
 
 
 def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnConfig, device: torch.device,

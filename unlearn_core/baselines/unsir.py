@@ -45,8 +45,8 @@ NOISE_L2 = 0.1
 NOISE_SHARE = 0.36            # 5,120 / (5,120 + 9,000)
 REPAIR_LR_RATIO = 0.5         # repair lr 0.01 after impair lr 0.02
 PAPER_DEFAULTS = {"lr": 0.02, "batch_size": 256, "max_rounds": 1}
-DATASET_DEFAULTS = {("digits", "class"): {"lr": 0.02, "batch_size": 64},
-                    ("digits", "sample"): {"lr": 0.02, "batch_size": 64}}
+DATASET_DEFAULTS = {("digits", "class"): {"lr": 1e-3, "batch_size": 64},
+                    ("digits", "sample"): {"lr": 1e-3, "batch_size": 64}}
 
 
 def error_maximising_noise(model: torch.nn.Module, shape: tuple[int, ...], label: int, device: torch.device,

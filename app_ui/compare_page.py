@@ -1,0 +1,277 @@
+"""The Compare page: several unlearning methods on the same forget set, from the same original model.
+
+    render_compare()        # pages/compare.py calls it; the sidebar's configuration is the experiment
+
+The chosen methods run one after another in a background Job (shared by every session asking for the
+same comparison: st.cache_resource keyed by the experiment and each method's configuration), after the
+retrain reference the Unlearn page also uses. Contrastive runs with the sidebar's hyperparameters; every
+baseline with its own defaults (its paper's, adapted to the dataset: unlearn_core.baselines), from the
+sidebar's seed. Then the page shows:
+- each method's embedding map, side by side in one shared projection (the original model's UMAP
+  layout, unlearn_core.projection): by default contrastive vs NegGrad vs Finetune, the paper's Figure 1;
+- forget accuracy against step for every method on one chart, threshold drawn (the paper's Figure 2);
+- the results table (unlearn_core.compare.summarise): every metric, its gap to retrain, Avg. Gap, time
+  and speed-up over retrain, the best competing method of each column marked.
+
+The figure and table builders below are streamlit-free (tested without a browser).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from unlearn_core import UnlearnConfig, UserInputError
+from unlearn_core.baselines import METHOD_SUMMARIES, METHOD_TITLES, method_unlearn_config
+from unlearn_core.compare import ALL_METHODS, COLUMNS, MethodRun, run_method, summarise, winner
+from unlearn_core.experiment import Experiment
+from unlearn_core.projection import MapProjection
+
+from .app_config import AppConfig
+from .background import Job
+from .figures import MapFrame, class_color, map_figure
+from .hover_images import show_hover_images
+from .live_run import PreparedMap
+from .resources import prepare_job, reference_job, retry_prepare
+from .sidebar import current_config
+
+FIGURE_1 = ("contrastive", "neggrad", "finetune")       # the paper's Figure 1, made live
+METHODS_KEY = "compare.methods"
+REQUEST_KEY = "compare.request"                           # the plan the Run button asked for
+CLICKED_KEY = "compare.clicked"                           # set by the Run button's callback
+POLL_SECONDS = 0.5
+MAPS_PER_ROW = 3
+FORGET_CURVE_PREFIX = "forget acc: "                       # trace names of the accuracy chart (tests look them up)
+THRESHOLD_TRACE = "threshold 1/C"
+BEST_STYLE = "background-color: #d4edda; font-weight: bold"
+
+Plan = tuple[tuple[str, UnlearnConfig], ...]
+
+
+# ---------------------------------------------------------------------------------------------------
+# What runs (streamlit-free)
+# ---------------------------------------------------------------------------------------------------
+
+def method_plan(cfg: AppConfig, methods: list[str]) -> Plan:
+    """Each chosen method with the configuration it runs with. Probe embeddings are recorded at step 0
+    and at the end only (probe_every beyond any budget): the maps show where each method ends up."""
+    plan = []
+    for method in methods:
+        if method == "contrastive":
+            method_cfg = cfg.unlearn_config()
+        else:
+            method_cfg = method_unlearn_config(method, cfg.dataset, cfg.mode, paper=cfg.paper_defaults, seed=cfg.seed)
+        plan.append((method, replace(method_cfg, probe_every=method_cfg.max_steps + 1)))
+    return tuple(plan)
+
+
+def run_plan(prepared: PreparedMap, ref_job: Job, plan: Plan, job: Job) -> list[MethodRun]:
+    """The comparison's work (in the background Job): wait for the retrain reference, then each method."""
+    job.set_phase("waiting for the retrain reference (trained once, then read from the disk cache)")
+    ref_job.wait()
+    if not ref_job.ok:
+        raise UserInputError(f"the retrain reference failed: {ref_job.error or 'see the Unlearn page'}")
+    runs = []
+    for i, (method, method_cfg) in enumerate(plan):
+        job.set_phase(f"running {METHOD_TITLES.get(method, method)} ({i + 1} of {len(plan)})")
+        job.progress(i, len(plan))
+        runs.append(run_method(prepared.prep, method, ref_job.result, method_cfg))
+    return runs
+
+
+# ---------------------------------------------------------------------------------------------------
+# Figures and the table (streamlit-free)
+# ---------------------------------------------------------------------------------------------------
+
+def final_map_frame(run: MethodRun, prepared: PreparedMap) -> MapFrame:
+    """The method's last probe frame on the shared map, with a trail from where the original put each point."""
+    start = next(s.probe for s in run.steps if s.probe is not None)
+    end = next(s.probe for s in reversed(run.steps) if s.probe is not None)
+    projection: MapProjection = prepared.projection
+    start_xy, end_xy = projection.place(start.embeddings), projection.place(end.embeddings)
+    split, data = prepared.prep.split, prepared.prep.data
+    title = f"{METHOD_TITLES.get(run.report['method'], run.report['method'])}: step {run.report['steps']}"
+    return MapFrame(xy=end_xy, trails=np.stack([start_xy, end_xy]), labels=data.train_y.numpy()[split.probe],
+                    predicted=end.probs.argmax(axis=1), confidence=end.probs.max(axis=1),
+                    is_forget=split.probe_is_forget, train_index=split.probe, class_names=data.class_names,
+                    bounds=projection.bounds(), step=run.report["steps"], title=title)
+
+
+def forget_curve_figure(runs: list[MethodRun], mode: str, num_classes: int) -> go.Figure:
+    """Forget accuracy on the eval set against step, one line per method, and the termination threshold:
+    1/C in class mode; in sample mode each method's own test-eval accuracy (dotted, same colour)."""
+    key, label = ("forget_test_acc", "D^u_ts") if mode == "class" else ("forget_train_acc", "D^u_eval")
+    fig = go.Figure()
+    last = 1
+    for i, run in enumerate(runs):
+        method = run.report["method"]
+        evaluated = [s for s in run.steps if s.eval is not None]
+        steps = [s.step for s in evaluated]
+        last = max(last, *steps)
+        color = class_color(i)
+        fig.add_trace(go.Scatter(x=steps, y=[s.eval[key] for s in evaluated], mode="lines+markers",
+                                 name=FORGET_CURVE_PREFIX + METHOD_TITLES.get(method, method),
+                                 line=dict(color=color), marker=dict(size=4)))
+        if mode == "sample":
+            fig.add_trace(go.Scatter(x=steps, y=[s.eval["test_acc"] for s in evaluated], mode="lines",
+                                     name=f"threshold (test-eval acc): {METHOD_TITLES.get(method, method)}",
+                                     line=dict(color=color, dash="dot")))
+    if mode == "class":
+        fig.add_trace(go.Scatter(x=[0, last], y=[1 / num_classes] * 2, mode="lines",
+                                 name=f"{THRESHOLD_TRACE} = {1 / num_classes:.3f}",
+                                 line=dict(color="firebrick", dash="dash")))
+    fig.update_layout(title=dict(text=f"Forget accuracy ({label} eval set) against step", x=0.01), height=380,
+                      margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="optimiser step", type="linear"),
+                      yaxis=dict(range=[-0.03, 1.03], title="accuracy", tickformat=".0%"),
+                      legend=dict(font=dict(size=11)))
+    return fig
+
+
+def results_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table, best-cell mask): one row per method (original and retrain reference first); per metric its
+    value and its gap to retrain, in percent; Avg. Gap; time; speed-up; whether the test passed."""
+    mode = rows[0]["mode"]
+    records, best = [], []
+    for row in rows:
+        record, marks = {"method": row["title"]}, {"method": False}
+        for key, header, kind in COLUMNS[mode]:
+            value = row["values"].get(key)
+            scale = 1 if key in ("seconds", "speedup") else 100
+            name = {"seconds": "time (s)", "speedup": "speed-up (x)"}.get(key, f"{header} (%)")
+            record[name] = None if value is None else scale * value[0]
+            marks[name] = key in row["best"] and kind != "metric"
+            if kind == "metric":
+                gap = row["gaps"].get(key)
+                record[f"gap {header}"] = None if gap is None else 100 * gap
+                marks[name] = marks[f"gap {header}"] = key in row["best"]
+        record["passed test"] = "" if row["reached"] is None else ("yes" if row["reached"] == row["seeds"] else "no")
+        marks["passed test"] = False
+        records.append(record)
+        best.append(marks)
+    return pd.DataFrame(records), pd.DataFrame(best)
+
+
+def styled(table: pd.DataFrame, best: pd.DataFrame):
+    return table.style.apply(lambda _: best.replace({True: BEST_STYLE, False: ""}), axis=None).format(
+        precision=2, na_rep="")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Streamlit
+# ---------------------------------------------------------------------------------------------------
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def compare_job(prep_key: Experiment, points: int, plan: Plan, _prepared: PreparedMap, _ref_job: Job) -> Job:
+    """One comparison per (experiment, map size, methods and their configurations), shared by sessions."""
+    return Job("compare", lambda job: run_plan(_prepared, _ref_job, plan, job)).start()
+
+
+def render_compare() -> None:
+    cfg = current_config()
+    try:
+        cfg.validate()
+        prep_key = cfg.prep_key()
+    except UserInputError as err:
+        st.error(str(err))
+        st.stop()
+
+    if METHODS_KEY not in st.session_state:
+        st.session_state[METHODS_KEY] = list(FIGURE_1)
+    cols = st.columns([5, 1])
+    methods = cols[0].multiselect(
+        "Methods", list(ALL_METHODS), key=METHODS_KEY, format_func=lambda m: METHOD_TITLES.get(m, m),
+        help="Contrastive runs with the sidebar's hyperparameters; each baseline with its paper's defaults, "
+             "adapted to the dataset (see docs/COMPARE.md). Everything starts from the same original model "
+             "and forgets the same set.")
+    with st.expander("What each method does", expanded=False):
+        st.markdown("\n".join(f"- **{METHOD_TITLES[m]}**: {METHOD_SUMMARIES[m]}." for m in ALL_METHODS))
+    if not methods:
+        st.info("Choose at least one method to compare.")
+        st.stop()
+    plan = method_plan(cfg, methods)
+    cols[1].button("Run", key="compare_run", type="primary", width="stretch", on_click=_on_run,
+                   help="Run the chosen methods one after another (each from a fresh copy of the original model).")
+    # The plan is taken from this run's widgets, not from the callback's (which ran before they updated).
+    if st.session_state.pop(CLICKED_KEY, False):
+        st.session_state[REQUEST_KEY] = (prep_key, cfg.points, plan)
+
+    job = prepare_job(prep_key, cfg.points)
+    if not job.done:
+        _wait_for(job, "Preparing")
+        st.stop()
+    if not job.ok:
+        st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
+        if job.failure:
+            with st.expander("Details"):
+                st.code(job.failure)
+        st.button("Try again", on_click=retry_prepare, args=(prep_key, cfg.points))
+        st.stop()
+    prepared: PreparedMap = job.result
+
+    if st.session_state.get(REQUEST_KEY) != (prep_key, cfg.points, plan):
+        st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
+                "experiment. Methods that run their whole budget (retrain, SCRUB, UNSIR) take longest.")
+        st.stop()
+    run_job = compare_job(prep_key, cfg.points, plan, prepared, reference_job(prep_key, prepared.prep))
+    if not run_job.done:
+        _wait_for(run_job, "Comparing")
+        st.stop()
+    if not run_job.ok:
+        st.error(f"The comparison failed: {run_job.error or run_job.failure.strip().splitlines()[-1]}")
+        if run_job.failure:
+            with st.expander("Details"):
+                st.code(run_job.failure)
+        st.stop()
+    _show(run_job.result, prepared, cfg)
+
+
+def _on_run() -> None:
+    st.session_state[CLICKED_KEY] = True
+
+
+def _wait_for(job: Job, title: str) -> None:
+    @st.fragment(run_every=POLL_SECONDS)
+    def poll() -> None:
+        if job.done:
+            st.rerun(scope="app")
+        fraction = job.fraction()
+        st.progress(fraction or 0.0, text=f"{title}: {job.phase}")
+    poll()
+
+
+def _show(runs: list[MethodRun], prepared: PreparedMap, cfg: AppConfig) -> None:
+    split = prepared.prep.split
+    show_hover_images(prepared.thumbnails)
+    st.subheader("Where each method leaves the samples")
+    st.caption("One shared map: the original model's UMAP layout; every method's final embeddings are placed on it "
+               "the same way (see the Unlearn page's 'What the map shows'). Diamonds are forget samples, coloured by "
+               "the class the model now predicts, with a line from where the original model put them.")
+    for start in range(0, len(runs), MAPS_PER_ROW):
+        cols = st.columns(MAPS_PER_ROW)
+        for col, run in zip(cols, runs[start:start + MAPS_PER_ROW]):
+            fig = map_figure(final_map_frame(run, prepared))
+            fig.update_layout(height=420, showlegend=False)
+            col.plotly_chart(fig, width="stretch", key=f"compare_map_{run.report['method']}")
+    st.plotly_chart(forget_curve_figure(runs, split.mode, split.num_classes), width="stretch",
+                    key="compare_forget_curves")
+
+    st.subheader("Results")
+    rows = summarise([run.report for run in runs])
+    table, best = results_table(rows)
+    st.dataframe(styled(table, best), hide_index=True, width="stretch", key="compare_table")
+    st.caption("Accuracies, MIA shares and gaps in percent; 'gap' = |method − retrain reference|. Highlighted: the "
+               "best competing method per column (closest to retrain; lowest Avg. Gap and time; highest speed-up); a "
+               "retrain run never competes, it is the reference itself. MIA-eff. (SalUn's convention): share of "
+               "D^u_tr called non-member, higher = more forgotten. MIA member (the paper's): share called member, "
+               "lower = more forgotten; retrain is the target for both. Speed-up: over "
+               f"the {rows[-1]['speedup_over']} (add Retrain to the methods to time it side by side).")
+    name, verdict = winner(rows)
+    (st.success if name == "contrastive" else st.info)(verdict[0].upper() + verdict[1:] + ".")
+    st.download_button("Runs (JSON)", data=lambda: json.dumps({"runs": [r.report for r in runs]}, indent=2),
+                       file_name=f"compare-{cfg.dataset}-{cfg.mode}-seed{cfg.seed}.json", mime="application/json",
+                       on_click="ignore", key="compare_download",
+                       help="The same object as `python -m unlearn_core compare --out`: one run report per method.")

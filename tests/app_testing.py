@@ -1,0 +1,56 @@
+"""Helpers for the AppTest page tests (streamlit.testing.v1): open a page of app.py with URL parameters,
+wait for the background preparation, read the plotly figures a page drew."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+TINY_EPOCHS = "6"            # = conftest.TINY_TRAIN: the app's digits model is the one the engine tests train
+SMALL_MAP = "100"            # map points: UMAP lays out 100 points in well under a second once compiled
+WAIT_SECONDS = 300           # the first UMAP fit in a process compiles numba (tens of seconds on a busy CPU)
+
+
+def open_page(page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=WAIT_SECONDS)
+    at.query_params.update({"points": SMALL_MAP, **params})
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
+
+
+def wait_until_prepared(at: AppTest) -> AppTest:
+    """Rerun until no progress bar (a background job) is left on the page."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.get("progress"), "the page was still preparing after the time limit"
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def trace_names(figure: dict) -> list[str]:
+    return [trace.get("name") for trace in figure["data"]]
+
+
+def step_line(at: AppTest) -> str:
+    return next((m.value for m in at.markdown if m.value.startswith("**Step")), "")
+
+
+def values(data) -> np.ndarray:
+    """A plotly JSON array: plotly 6+ writes numpy arrays as {"dtype", "bdata" (base64), "shape"}."""
+    if isinstance(data, dict) and "bdata" in data:
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        shape = data.get("shape")
+        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+    return np.asarray(data)

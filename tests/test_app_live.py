@@ -1,0 +1,173 @@
+"""The live Unlearn page under AppTest: ticks, Step, Pause, Reset, the timeline, the figures, the URL round
+trip, two sessions side by side, and a run to its end with the results table and the downloads."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from app_testing import TINY_EPOCHS, figures, open_page, step_line, trace_names, values, wait_until_prepared
+from app_ui.app_config import AppConfig
+from app_ui.figures import FORGET_TRACE, TERMINATION_PREFIX, THRESHOLD_PREFIX, TRAIL_TRACE
+from app_ui.resources import reference_job
+from app_ui.results import report_json
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tiny_recipe():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+        yield
+
+
+def unlearn_page(**params):
+    return wait_until_prepared(open_page("pages/unlearn.py", **params))
+
+
+def run_state(at):
+    return at.session_state["unlearn_run"]
+
+
+def weights_digest(model) -> str:
+    h = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def test_running_advances_the_engine_a_few_steps_per_tick():
+    at = unlearn_page()
+    at.button(key="btn_run").click().run()
+    seen = [run_state(at).run.step]
+    for _ in range(3):
+        at.run()
+        seen.append(run_state(at).run.step)
+    assert not at.exception
+    assert seen == sorted(seen) and seen[-1] > seen[0]
+    assert step_line(at).startswith(f"**Step {seen[-1]}**")
+    assert at.button(key="btn_pause")                                   # Run turned into Pause
+
+
+def test_the_figures_hold_the_forget_samples_their_trails_and_the_threshold():
+    at = unlearn_page()
+    for _ in range(3):
+        at.button(key="btn_step").click().run()
+    map_fig, accuracy, losses = figures(at)
+    assert {FORGET_TRACE, TRAIL_TRACE} <= set(trace_names(map_fig))
+    forget = next(t for t in map_fig["data"] if t["name"] == FORGET_TRACE)
+    split = run_state(at).run.prep.split
+    assert len(values(forget["x"])) == int(split.probe_is_forget.sum())
+    # customdata[0]: the position in the probe set, which the hover component looks the image up with.
+    assert values(forget["customdata"])[:, 0].tolist() == list(range(int(split.probe_is_forget.sum())))
+    threshold = next(t for t in accuracy["data"] if t["name"].startswith(THRESHOLD_PREFIX))
+    assert values(threshold["y"])[0] == pytest.approx(1 / split.num_classes)
+    assert len(losses["data"]) == 2                                       # L_UL and L_CE
+
+
+def test_step_advances_exactly_one_optimiser_step_and_pause_stops_the_ticks():
+    at = unlearn_page()
+    at.button(key="btn_step").click().run()
+    first = run_state(at).run.step
+    at.button(key="btn_step").click().run()
+    assert run_state(at).run.step == first + 1
+    at.button(key="btn_run").click().run()
+    at.button(key="btn_pause").click().run()
+    paused_at = run_state(at).run.step
+    at.run()
+    at.run()
+    assert run_state(at).status == "paused" and run_state(at).run.step == paused_at
+
+
+def test_the_timeline_scrubs_back_to_an_earlier_frame():
+    at = unlearn_page()
+    for _ in range(3):
+        at.button(key="btn_step").click().run()
+    newest = run_state(at).run.step
+    at.select_slider(key="unlearn_timeline").set_value("0").run()
+    map_fig = figures(at)[0]
+    assert f"step 0 (newest frame: step {newest})" in map_fig["layout"]["title"]["text"]
+    run = run_state(at).run
+    forget = next(t for t in map_fig["data"] if t["name"] == FORGET_TRACE)
+    assert values(forget["x"])[0] == pytest.approx(float(run.frame_xy(0)[0, 0]), abs=1e-4)
+
+
+def test_reset_and_a_changed_setting_mid_run_drop_the_run():
+    at = unlearn_page()
+    at.button(key="btn_run").click().run()
+    at.run()
+    assert run_state(at).run.step > 0
+    at.button(key="btn_reset").click().run()
+    assert run_state(at).status == "idle" and not run_state(at).run.frames
+    at.button(key="btn_run").click().run()
+    at.sidebar.number_input(key="cfg.seed").set_value(1).run()
+    wait_until_prepared(at)
+    assert not at.exception
+    assert run_state(at).status == "idle" and run_state(at).cfg.seed == 1 and not run_state(at).run.frames
+
+
+def test_the_url_holds_the_whole_configuration_both_ways():
+    params = {"mode": "sample", "count": "40", "seed": "2", "lr": "0.02", "lambda_ce": "2.5", "fps": "4.0"}
+    at = open_page(**params)
+    cfg = at.session_state["app_config"]
+    assert (cfg.mode, cfg.count, cfg.seed, cfg.hyper.lr, cfg.hyper.lambda_ce, cfg.fps) == ("sample", 40, 2, 0.02, 2.5, 4.0)
+    assert at.sidebar.number_input(key="cfg.count").value == 40
+    url = dict(at.query_params)
+    assert AppConfig.from_query(url) == (cfg, [])                          # every field is in the URL
+    at.sidebar.number_input(key="cfg.seed").set_value(7).run()
+    assert at.query_params["seed"] == "7"
+    reopened = open_page(**dict(at.query_params))                         # opening the link restores it
+    assert reopened.session_state["app_config"] == at.session_state["app_config"]
+
+
+def test_two_sessions_run_side_by_side_without_touching_the_shared_original():
+    a = unlearn_page()
+    b = unlearn_page(mode="sample", count="60", seed="1")
+    originals = [run_state(x).run.prep.original.model for x in (a, b)]
+    before = [weights_digest(m) for m in originals]
+    a.button(key="btn_run").click().run()
+    b.button(key="btn_run").click().run()
+    for _ in range(2):
+        a.run()
+        b_step = run_state(b).run.step
+        b.run()
+        assert run_state(b).run.step >= b_step
+    assert run_state(a).run.step > 0 and run_state(b).run.step > 0
+    assert run_state(a).cfg.mode == "class" and run_state(b).cfg.mode == "sample"
+    assert [weights_digest(m) for m in originals] == before
+
+
+def test_a_run_to_its_end_shows_the_banner_the_results_and_the_downloads():
+    at = unlearn_page(max_steps="6")
+    at.button(key="btn_run").click().run()
+    for _ in range(60):
+        if run_state(at).status == "stopped":
+            break
+        at.run()
+    assert run_state(at).status == "stopped"
+    banner = " ".join(w.value for w in at.warning) + " ".join(s.value for s in at.success)
+    assert "Stopped at step 6: step budget (6) reached" in banner
+    assert any(t["name"].startswith("stopped at step 6") for t in figures(at)[1]["data"])
+    wait_until_prepared(at)                                                # the retrain reference
+    table = at.dataframe[0].value
+    assert table["retrain"].notna().all() and table["original"].notna().all()
+    assert "speed-up" in " ".join(m.value for m in at.markdown)
+    run, cfg = run_state(at).run, run_state(at).cfg
+    reference = reference_job(cfg.prep_key(), run.prep).result          # the job the page waited for (cached)
+    report = json.loads(report_json(run, reference, cfg))
+    assert report["steps"] == 6 and report["metrics"]["retrain"]["forget_test_acc"] == 0.0
+    assert report["app_config"]["max_steps"] == "6"
+
+
+def test_the_termination_banner_and_marker_when_the_test_fires():
+    at = unlearn_page(lr="0.1")                                             # fires within a few steps
+    at.button(key="btn_run").click().run()
+    for _ in range(60):
+        if run_state(at).status == "stopped":
+            break
+        at.run()
+    final = run_state(at).run.final
+    assert final.stop_reason.startswith("terminated")
+    assert any(s.value.startswith(f"Stopped at step {final.step}: terminated") for s in at.success)
+    assert any(t["name"] == f"{TERMINATION_PREFIX} at step {final.step}" for t in figures(at)[1]["data"])

@@ -1,0 +1,80 @@
+"""Every page of the app runs without an exception (AppTest), and bad settings get a message, not a traceback."""
+from __future__ import annotations
+
+import pytest
+
+from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tiny_recipe():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+        yield
+
+
+def test_home_page_offers_a_one_click_start_and_the_presets():
+    at = open_page()
+    assert not at.exception
+    assert at.button(key="start").label.startswith("Start")
+    assert {b.key for b in at.button} >= {"open_forget-digit", "open_forget-samples", "open_no-ce", "open_lr-too-high"}
+    assert at.sidebar.selectbox(key="cfg.dataset").value == "digits"
+
+
+def test_the_start_button_opens_the_unlearn_page_and_runs():
+    at = open_page(seed="3")
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert at.session_state["app_config"].seed == 0                   # the preset's configuration...
+    assert at.query_params["preset"] == "forget-digit"                # ...is in the URL
+    # AppTest does not follow a script's st.switch_page (the browser test does): open the page it names.
+    wait_until_prepared(at.switch_page("pages/unlearn.py").run())
+    assert at.session_state["unlearn_run"].status == "running"       # autorun: no second click needed
+
+
+def test_how_it_works_shows_the_loss_the_rules_and_the_engine_code():
+    at = open_page("pages/how_it_works.py")
+    assert not at.exception
+    assert any(r"\lambda_{CE}" in latex.value for latex in at.latex)
+    code = "\n".join(c.value for c in at.code)
+    assert "def contrastive_loss" in code and "def contrastive_updates" in code and "def termination_test" in code
+    assert len(at.dataframe) == 1                                       # the paper's reference figures
+
+
+def test_unlearn_page_prepares_then_offers_the_controls():
+    at = wait_until_prepared(open_page("pages/unlearn.py"))
+    assert not at.exception
+    assert {b.key for b in at.button} >= {"btn_reset", "btn_run", "btn_step"}
+    assert any("Forget one digit" in i.value for i in at.info)         # the matching preset's story
+
+
+def test_a_sample_count_larger_than_the_training_set_gets_a_message():
+    at = wait_until_prepared(open_page("pages/unlearn.py", mode="sample", count="5000"))
+    assert not at.exception
+    assert any("forget count must be between 1 and" in e.value for e in at.error)
+    assert any(b.label == "Try again" for b in at.button)
+
+
+def test_an_empty_objective_gets_a_message():
+    at = wait_until_prepared(open_page("pages/unlearn.py"))
+    at.number_input(key="cfg.lambda_ul").set_value(0.0)
+    at.number_input(key="cfg.lambda_ce").set_value(0.0)
+    at.run()
+    assert not at.exception
+    assert any("objective is empty" in e.value for e in at.error)
+
+
+def test_a_dataset_without_its_files_says_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNLEARN_DATA_DIR", str(tmp_path))
+    at = wait_until_prepared(open_page("pages/unlearn.py", dataset="mnist"))
+    assert not at.exception
+    assert any("python -m unlearn_core run --dataset mnist" in e.value for e in at.error)
+    assert any("digits" in i.value for i in at.info)
+
+
+def test_url_values_that_do_not_parse_are_ignored_with_a_warning():
+    at = open_page(lr="fast", mode="sideways")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "lr='fast'" in warnings and "mode='sideways'" in warnings
+    assert at.query_params["lr"] == "0.01" and at.query_params["mode"] == "class"
