@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 
-import pytest
+# One torch/OpenMP thread per process: tests run the Streamlit server, Ray workers and pytest side by
+# side on 2 cores, and oversubscribed threads made a 0.4 s training take 6 s. Set before torch loads;
+# subprocesses inherit it.
+os.environ["OMP_NUM_THREADS"] = "1"
 
-from unlearn_core import DataConfig, Experiment, ForgetConfig, TrainConfig, prepare
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+from unlearn_core import DataConfig, Experiment, ForgetConfig, TrainConfig, prepare  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -77,6 +77,13 @@ def prepare(exp: Experiment, progress: Progress | None = None) -> Prepared:
     return Prepared(exp, data, split, original, device)
 
 
+def evaluated_history(steps: list[Step]) -> list[dict]:
+    """One entry per evaluated step. The closing Step repeats the step number of an evaluation that fell
+    on the last update (the runner learns it was the last only afterwards); the closing one is kept."""
+    by_step = {s.step: s.history_entry() for s in steps if s.eval is not None}
+    return list(by_step.values())
+
+
 def build_report(prep: Prepared, final: Step, history: list[Step], retrain: TrainedModel,
                  original_metrics: dict | None = None, retrain_metrics: dict | None = None) -> dict:
     """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history."""
@@ -107,7 +114,7 @@ def build_report(prep: Prepared, final: Step, history: list[Step], retrain: Trai
         "speedup": retrain.seconds / final.seconds if final.seconds > 0 else None,
         "original_seconds": prep.original.seconds,
         "metrics": metrics,
-        "history": [s.history_entry() for s in history if s.eval is not None],
+        "history": evaluated_history(history),
     }
 
 
