@@ -274,7 +274,7 @@ def parallel_figure(table: pd.DataFrame) -> go.Figure:
                   colorbar=dict(title="Avg. Gap %")),
         dimensions=dims))
     fig.update_layout(title=f"{len(done)} finished trials (lower Avg. Gap: closer to retrain)",
-                      margin=dict(l=60, r=40, t=60, b=30), height=420)
+                      margin=dict(l=60, r=40, t=100, b=30), height=440)
     return fig
 
 
@@ -348,7 +348,8 @@ def render_sweep_page() -> None:
         _render_open()
     table = st.session_state.get(TABLE_KEY)
     if table is None:
-        st.info("No results yet: launch a sweep or open a results file (`python -m unlearn_core sweep` writes one).")
+        if _running_job() is None:
+            st.info("No results yet: launch a sweep or open a results file (`python -m unlearn_core sweep` writes one).")
         st.stop()
     _render_results(table, st.session_state.get(SOURCE_KEY, ""), cfg)
 
@@ -359,9 +360,8 @@ def _render_launch(cfg: AppConfig) -> None:
                 f"`{RAY_INSTALL_HINT}` and reload the page. Results files can still be opened in the next tab.")
         return
     job: SweepJob | None = st.session_state.get(JOB_KEY)
-    if job is not None and job.running():
-        _render_job(job)
-        return
+    running = _running_job() is not None
+    # The fields stay on the page (disabled) while a sweep runs: a widget left out of a run loses its value.
     st.caption(f"The base is the sidebar's configuration ({cfg.dataset}, {cfg.mode} mode, model {cfg.model}). "
                "Give comma-separated values for what to vary; blank keeps the sidebar's value. Every "
                "configuration runs once per seed. ASHA stops trials whose eval accuracies are further from the "
@@ -371,14 +371,19 @@ def _render_launch(cfg: AppConfig) -> None:
     for i, name in enumerate(PAGE_SETTINGS):
         with columns[i % 3]:
             values[name] = st.text_input(name, key=f"sweep.space.{name}", placeholder=str(getattr(cfg.hyper, name)),
-                                         help=f"{HELP[name]} Sidebar value: {getattr(cfg.hyper, name)}.")
+                                         help=f"{HELP[name]} Sidebar value: {getattr(cfg.hyper, name)}.",
+                                         disabled=running)
     left, middle, right = st.columns(3)
-    seeds = left.text_input("seeds", value="0, 1", key="sweep.seeds",
+    seeds = left.text_input("seeds", value="0, 1", key="sweep.seeds", disabled=running,
                             help="Each configuration runs once per seed (forget set, eval subsets, batch order).")
     samples = middle.number_input("random samples (0: full grid)", min_value=0, max_value=PAGE_MAX_TRIALS, value=0,
-                                  key="sweep.samples", help="N > 0 draws N configurations from the lists at random.")
-    scheduler = right.selectbox("scheduler", SCHEDULERS, key="sweep.scheduler",
+                                  key="sweep.samples", disabled=running,
+                                  help="N > 0 draws N configurations from the lists at random.")
+    scheduler = right.selectbox("scheduler", SCHEDULERS, key="sweep.scheduler", disabled=running,
                                 help="asha: early-stop trials that are behind; fifo: run every trial to its end.")
+    if running:
+        _render_job(job)
+        return
     try:
         configs = plan(values, seeds, int(samples), cfg)
     except UserInputError as err:
@@ -396,6 +401,11 @@ def _render_launch(cfg: AppConfig) -> None:
     if st.button(f"Launch {len(configs)} trials on this machine", type="primary", key="sweep.launch"):
         st.session_state[JOB_KEY] = launch(cli_args, len(configs))
         st.rerun()
+
+
+def _running_job() -> SweepJob | None:
+    job = st.session_state.get(JOB_KEY)
+    return job if job is not None and job.running() else None
 
 
 def _render_job(job: SweepJob) -> None:
@@ -465,22 +475,23 @@ def _render_results(table: pd.DataFrame, source: str, cfg: AppConfig) -> None:
         st.code(run_command(best), language="bash")
     _render_open_trial(t, best, cfg)
     view = trials_view(table, cfg)
+    percent = {c: st.column_config.NumberColumn(format="%.1f") for c in view.columns if c.endswith(" acc %")}
     st.dataframe(view, hide_index=True, width="stretch", column_config={
+        **percent,
         "open": st.column_config.LinkColumn("Unlearn page", display_text="open", help="This trial's settings in the "
                                             "Unlearn page (a new tab)"),
         "status": st.column_config.TextColumn(help="terminated: the paper's rule fired; not terminated: ran to the "
                                                    "round cap; stopped early: cut by ASHA; error: see the table"),
         "MIA-efficacy %": st.column_config.NumberColumn(format="%.1f", help=METRIC_LABELS["mia_efficacy"]),
         "Avg. Gap %": st.column_config.NumberColumn(format="%.2f", help="mean |metric - retrain's| (SalUn-style)"),
+        "seconds": st.column_config.NumberColumn(format="%.2f", help="unlearning time (trials shared the cores)"),
+        "speed-up": st.column_config.NumberColumn(format="%.1fx", help="retrain's training time / seconds"),
     })
     if not len(finished_trials(table)):
         st.info("No trial finished, so there is nothing to plot.")
         return
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(parallel_figure(table), key="sweep.parallel")
-    with right:
-        st.plotly_chart(pareto_figure(table), key="sweep.pareto")
+    st.plotly_chart(parallel_figure(table), key="sweep.parallel")
+    st.plotly_chart(pareto_figure(table), key="sweep.pareto")
     st.caption("Pareto front: trials that no other trial beats on all three of the distance of forget accuracy to "
                "retrain's, the drop of remaining accuracy below retrain's, and time. Times of trials that ran side by "
                "side share the machine's cores.")

@@ -42,7 +42,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,11 @@ import pandas as pd
 from .configs import UnlearnConfig, config_dict
 from .errors import UserInputError
 from .metrics import METRIC_KEYS, evaluate_model, gaps_to_retrain
+
+if TYPE_CHECKING:
+    from .data import ImageData
+    from .experiment import Experiment
+    from .splits import Split
 
 RAY_INSTALL_HINT = "pip install -r requirements-sweep.txt  (Ray Tune, ray[tune]==2.60.0)"
 
@@ -281,21 +286,21 @@ def _fmt(value) -> str:
 @dataclass(frozen=True, eq=False)
 class SeedReference:
     """What a seed fixes, computed once in the driver: the split and the retrain reference's figures."""
-    split: object                           # splits.Split drawn with this seed
+    split: Split                            # the split drawn with this seed
     retrain_metrics: dict                   # every metric of the retrain model on the full splits
     retrain_eval: dict                      # its accuracies on the small eval sets (for eval_gap)
-    retrain_seconds: float
-    original_metrics: dict
+    retrain_seconds: float                  # its training time (measured, or read from the cache file)
+    original_metrics: dict                  # every metric of the original model on this seed's splits
 
 
 @dataclass(frozen=True, eq=False)
 class TrialContext:
     """Everything a trial needs, put into Ray's object store once and read by every trial."""
-    exp: object                             # experiment.Experiment (its unlearn config is the base)
-    data: object                            # data.ImageData
+    exp: Experiment                         # its unlearn config is the base every trial overrides
+    data: ImageData
     original_state: dict                    # the original model's weights, on the CPU
-    references: dict                        # seed -> SeedReference
-    cpus_per_trial: float
+    references: dict[int, SeedReference]    # by seed
+    cpus_per_trial: float                   # torch's thread count in a trial
 
 
 def eval_gap(accs: dict, retrain_accs: dict) -> float:
@@ -515,6 +520,9 @@ def run_sweep(exp, spec: SearchSpec, options: SweepOptions = SweepOptions(), *,
         gpus = options.gpus_per_trial
         if gpus is None:
             gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and exp.device in ("auto", "cuda") else 0
+        if exp.device == "cuda" and gpus == 0:
+            # Ray hides the GPUs from a trial that reserved none: every trial would fail the same way.
+            raise UserInputError("--device cuda needs GPUs per trial: this cluster has none, or --gpus-per-trial is 0")
         context = TrialContext(
             exp=exp, data=prep.data,
             original_state={k: v.detach().cpu() for k, v in prep.original.model.state_dict().items()},
@@ -955,8 +963,10 @@ def cmd_sweep(args) -> int:
                              f"--config); drop one")
     configs = trial_configs(spec, exp.unlearn_config())
     if args.dry_run:
-        print(f"{len(configs)} trials ({'random search, ' + str(spec.samples) + ' samples' if spec.samples else 'grid'}), "
-              f"base: {_describe(config_dict(exp.unlearn_config()))}")
+        base = config_dict(exp.unlearn_config())
+        print(f"{len(configs)} trial{'s' if len(configs) != 1 else ''} "
+              f"({'random search, ' + str(spec.samples) + ' samples' if spec.samples else 'grid'}), "
+              f"base: {_describe({k: base[k] for k in SEARCHABLE})}")
         for i, overrides in enumerate(configs):
             print(f"  trial {i}: {_describe(overrides)}")
         return 0
