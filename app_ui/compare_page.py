@@ -196,8 +196,11 @@ def render_compare() -> None:
     cols[1].button("Run", key="compare_run", type="primary", width="stretch", on_click=_on_run,
                    help="Run the chosen methods one after another (each from a fresh copy of the original model).")
     # The plan is taken from this run's widgets, not from the callback's (which ran before they updated).
+    # Kept as text: Streamlit re-imports a module whose file changed, and a config of the re-imported
+    # class never equals one of the old class, though every field does.
+    request = repr((prep_key, cfg.points, plan))
     if st.session_state.pop(CLICKED_KEY, False):
-        st.session_state[REQUEST_KEY] = (prep_key, cfg.points, plan)
+        st.session_state[REQUEST_KEY] = request
 
     job = prepare_job(prep_key, cfg.points)
     if not job.done:
@@ -212,7 +215,7 @@ def render_compare() -> None:
         st.stop()
     prepared: PreparedMap = job.result
 
-    if st.session_state.get(REQUEST_KEY) != (prep_key, cfg.points, plan):
+    if st.session_state.get(REQUEST_KEY) != request:
         st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
                 "experiment. Methods that run their whole budget (retrain, SCRUB, UNSIR) take longest.")
         st.stop()

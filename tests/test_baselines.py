@@ -26,12 +26,18 @@ from conftest import TINY_TRAIN
 SHOULD_FORGET = sorted(set(MODULES) - {"finetune"})
 
 
+# The methods' digits defaults, cut to a test budget (at most ~30 optimiser steps each).
+TEST_BUDGETS = {
+    "retrain": {**retrain.recipe_overrides(TINY_TRAIN), "max_rounds": 1},   # one epoch of the short recipe
+    "scrub": {"max_rounds": 1},                 # one max pass over D^u, one min pass over D^r
+    "unsir": {"batch_size": 128},               # impair + repair in 27 steps
+    "finetune": {"max_steps": 8},               # only its form is checked (it does not forget on digits)
+}
+
+
 def tiny_config(prep, method: str) -> UnlearnConfig:
-    """The method's digits defaults, cut to a test budget (retrain: one epoch of the short recipe)."""
     cfg = method_unlearn_config(method, "digits", prep.split.mode, seed=0)
-    if method == "retrain":
-        cfg = replace(cfg, **retrain.recipe_overrides(TINY_TRAIN), max_rounds=1)
-    return replace(cfg, max_steps=min(cfg.max_steps, 60))
+    return replace(cfg, **TEST_BUDGETS.get(method, {}))
 
 
 @pytest.fixture
@@ -83,7 +89,7 @@ def test_whole_budget_method_keeps_going_after_the_test_fires(class_prep):
 def test_retrain_method_reproduces_the_cached_retrain_reference(class_prep):
     """Same recipe, same seed, same batch order as training.get_retrain: bit-for-bit the same weights."""
     cfg = method_unlearn_config("retrain", "digits", "class", seed=TINY_TRAIN.seed,
-                                **retrain.recipe_overrides(TINY_TRAIN), eval_every=10_000)
+                                **{**retrain.recipe_overrides(TINY_TRAIN), "eval_every": 10_000})
     model = class_prep.fresh_model()
     for _ in unlearn(model, class_prep.data, class_prep.split, cfg, method="retrain", device=class_prep.device,
                      final_metrics=False):

@@ -140,7 +140,7 @@ def test_compare_page_runs_the_chosen_methods_side_by_side(class_prep, monkeypat
     curves = next(f for f in charts if any((n or "").startswith("forget acc: ") for n in trace_names(f)))
     assert {"forget acc: Contrastive", "forget acc: Boundary Expanding"} <= set(trace_names(curves))
     assert any((n or "").startswith("threshold 1/C") for n in trace_names(curves))
-    table = at.dataframe(key="compare_table").value
+    table = at.dataframe[0].value
     assert list(table["method"]) == ["Original", "Retrain (reference)", "Contrastive", "Boundary Expanding"]
     assert {"Avg. Gap (%)", "time (s)", "speed-up (x)", "gap D^u_ts acc"} <= set(table.columns)
     assert table.loc[1, "Avg. Gap (%)"] == 0
