@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 from unlearn_core import Experiment, ForgetConfig, prepare, unlearn

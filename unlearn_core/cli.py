@@ -7,12 +7,11 @@ import math
 import os
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .configs import MODES, DataConfig, ForgetConfig, ModelConfig, UnlearnConfig
+from .configs import MODES, DataConfig, ForgetConfig, ModelConfig
 from .data import DATASETS
 from .devices import DEVICE_CHOICES
 from .errors import UserInputError

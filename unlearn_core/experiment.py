@@ -10,8 +10,7 @@ compare command and the sweeps reuse it and run `unlearn()` themselves.
 from __future__ import annotations
 
 import copy
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import torch

@@ -6,7 +6,7 @@ benchmarks, sweeps, tests) reads Steps, whatever the method.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
