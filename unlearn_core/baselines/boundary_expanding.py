@@ -25,7 +25,7 @@ from ..data import ImageData
 from ..devices import autocast
 from ..splits import Split
 from ..steps import Update
-from .common import features, sgd
+from .common import descend, features, sgd
 
 USES = ("lr", "momentum", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = True
@@ -46,7 +46,5 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
                 logits = torch.cat([model.head(h), shadow(h)], dim=1)          # [B, C + 1]
             target = torch.full((len(batch),), data.num_classes, dtype=torch.long, device=device)
             loss = F.cross_entropy(logits.float(), target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, loss)
             yield Update(round_no, {"CE_shadow": loss.item()})

@@ -29,7 +29,7 @@ from ..data import ImageData
 from ..devices import autocast
 from ..splits import Split
 from ..steps import Update
-from .common import sgd
+from .common import descend, sgd
 
 USES = ("lr", "momentum", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = True
@@ -63,7 +63,5 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             with autocast(device):
                 logits, _ = model(xu)
             loss = F.cross_entropy(logits.float(), target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, loss)
             yield Update(round_no, {"CE_neighbour": loss.item()})

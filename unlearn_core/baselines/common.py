@@ -23,6 +23,13 @@ def sgd(params, cfg: UnlearnConfig, weight_decay: float = 0.0) -> torch.optim.SG
     return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=weight_decay)
 
 
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimiser step down `loss` (pass -loss to climb it, as gradient ascent does)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
 def remain_batch(split: Split, size: int, rng: np.random.Generator) -> np.ndarray:
     """A random batch of D^r_tr (without replacement within the batch)."""
     return rng.choice(split.remain_train, size=min(size, len(split.remain_train)), replace=False)

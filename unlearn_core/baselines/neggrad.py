@@ -19,7 +19,7 @@ from ..configs import UnlearnConfig
 from ..data import ImageData
 from ..splits import Split
 from ..steps import Update
-from .common import WEIGHT_DECAY, ce_on, sgd
+from .common import WEIGHT_DECAY, ce_on, descend, sgd
 
 USES = ("lr", "momentum", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = True
@@ -35,7 +35,5 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     for round_no in range(1, cfg.max_rounds + 1):
         for batch in shuffled_batches(split.forget_train, cfg.batch_size, rng):
             ce = ce_on(model, data, batch, device)
-            opt.zero_grad(set_to_none=True)
-            (-ce).backward()
-            opt.step()
+            descend(opt, -ce)
             yield Update(round_no, {"CE_forget": ce.item(), "total": -ce.item()})

@@ -31,7 +31,7 @@ from ..data import ImageData
 from ..devices import autocast
 from ..splits import Split
 from ..steps import Update
-from .common import WEIGHT_DECAY, kl_to_teacher, sgd
+from .common import WEIGHT_DECAY, descend, kl_to_teacher, sgd
 
 USES = ("lr", "momentum", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = False
@@ -63,16 +63,12 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             for batch in shuffled_batches(split.forget_train, cfg.batch_size, rng):
                 student, teacher_logits, _ = outputs(batch)
                 kl = kl_to_teacher(student, teacher_logits, KD_TEMPERATURE)
-                opt.zero_grad(set_to_none=True)
-                (-kl).backward()
-                opt.step()
+                descend(opt, -kl)
                 yield Update(round_no, {"KL_forget": kl.item(), "total": -kl.item()})
         for batch in shuffled_batches(split.remain_train, RETAIN_BATCH_SIZE, rng):
             student, teacher_logits, y = outputs(batch)
             kl = kl_to_teacher(student, teacher_logits, KD_TEMPERATURE)
             ce = torch.nn.functional.cross_entropy(student.float(), y)
             loss = GAMMA * ce + ALPHA * kl
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, loss)
             yield Update(round_no, {"KL_remain": kl.item(), "CE": ce.item(), "total": loss.item()})

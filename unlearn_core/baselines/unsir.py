@@ -34,7 +34,7 @@ from ..data import ImageData
 from ..devices import autocast
 from ..splits import Split
 from ..steps import Update
-from .common import torch_generator
+from .common import descend, torch_generator
 
 USES = ("lr", "batch_size", "max_rounds", "seed")
 STOPS_ON_TERMINATION = False
@@ -60,9 +60,7 @@ def error_maximising_noise(model: torch.nn.Module, shape: tuple[int, ...], label
         with autocast(device):
             logits, _ = model(noise)
         loss = -F.cross_entropy(logits.float(), target) + NOISE_L2 * noise.pow(2).flatten(1).sum(1).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        descend(opt, loss)
     model.zero_grad(set_to_none=True)          # the noise's backward passes also filled the model's grads
     return noise.detach()
 
@@ -90,9 +88,7 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             with autocast(device):
                 logits, _ = model(x)
             loss = F.cross_entropy(logits.float(), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, loss)
             yield Update(round_no, {"CE_impair": loss.item()})
         for group in opt.param_groups:
             group["lr"] = cfg.lr * REPAIR_LR_RATIO
@@ -101,7 +97,5 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             with autocast(device):
                 logits, _ = model(xr)
             loss = F.cross_entropy(logits.float(), yr)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            descend(opt, loss)
             yield Update(round_no, {"CE_repair": loss.item()})
