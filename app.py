@@ -1,6 +1,7 @@
 """The app: `streamlit run app.py`. Routes the pages (st.navigation) and draws the shared sidebar once.
 
-Pages live in pages/ as thin files; add one by appending an st.Page to PAGES.
+Pages live in pages/ as thin files; add one by appending an st.Page to PAGES. The sidebar draws the
+links to PAGES itself, so that a page switch keeps the configuration in the URL.
 """
 import streamlit as st
 
@@ -16,6 +17,6 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
 
-page = st.navigation(PAGES)
-render_sidebar()
+page = st.navigation(PAGES, position="hidden")
+render_sidebar(PAGES)
 page.run()

@@ -10,8 +10,9 @@ Streamlit-free (usable from the benchmarks and tests without a running app):
     results      the metrics table, the run's JSON report, the curves' CSV, the figures' HTML
 
 Streamlit:
+    shell        require_app_shell(): every page runs inside app.py's navigation and sidebar
     resources    st.cache_resource around the shared, expensive parts (prepared experiment + map, retrain)
-    sidebar      the shared sidebar (rendered once, by app.py) and the URL round trip
+    sidebar      the shared sidebar and page links (rendered once, by app.py) and the URL round trip
     hover_images the image-on-hover component for the map
     home_page, unlearn_page, how_page   the pages' render functions
 """

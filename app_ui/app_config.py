@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
-from unlearn_core.cli import HYPERPARAMETERS, non_negative_int, positive_float, positive_int
+from unlearn_core.cli import HYPERPARAMETERS, non_negative_int, positive_int
 from unlearn_core.configs import MODES, default_train_config, default_unlearn_config
 from unlearn_core.data import DATASETS
 from unlearn_core.devices import DEVICE_CHOICES
@@ -153,10 +153,6 @@ def parse_indices(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def hyperparameter_names() -> tuple[str, ...]:
-    return tuple(HYPERPARAMETERS)
-
-
 def _number_text(value) -> str:
     return str(value) if isinstance(value, int) else repr(float(value))
 
@@ -193,6 +189,3 @@ def _bounded_int(low: int, high: int):
             raise ValueError(f"must be between {low} and {high}")
         return value
     return parse
-
-
-FIELD_NAMES = tuple(f.name for f in fields(AppConfig))

@@ -10,15 +10,42 @@ several sessions share one job (the resources module caches jobs with st.cache_r
 a tab does not abort training half-way: the engine writes its caches atomically when a job finishes.
 A UserInputError becomes `error` (one line for st.error); any other exception is kept with its
 traceback (`failure`) for the page to show as an internal error.
+
+When the process exits (the server stops, a test session ends), running jobs are cancelled: their next
+progress report or phase change raises JobCancelled, which unwinds the engine before it writes any
+cache file, and the exit waits for them (up to EXIT_WAIT_S). A thread still inside torch or numba when
+the interpreter tears down aborts the whole process ("terminate called without an active exception").
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
 from typing import Any, Callable
 
 from unlearn_core import UserInputError
+
+EXIT_WAIT_S = 60.0       # an UMAP fit cannot be interrupted; it takes seconds, the first one tens of seconds
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's work (from its progress callback) when the process is exiting."""
+
+
+_running: set["Job"] = set()
+_running_lock = threading.Lock()
+
+
+@atexit.register
+def _cancel_running_jobs() -> None:
+    with _running_lock:
+        jobs = list(_running)
+    for job in jobs:
+        job.cancel()
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for job in jobs:
+        job.wait(max(0.0, deadline - time.monotonic()))
 
 
 class Job:
@@ -29,6 +56,7 @@ class Job:
         self._thread = threading.Thread(target=self._run, name=f"job:{name}", daemon=True)
         self._finished = threading.Event()
         self.phase = "queued"
+        self.phase_started = time.perf_counter()
         self.steps_done = 0
         self.steps_total = 0
         self.result: Any = None
@@ -36,11 +64,14 @@ class Job:
         self.failure: str | None = None        # an unexpected exception's traceback
         self.started_at: float | None = None
         self.seconds: float | None = None      # wall time of the whole job
+        self._cancelled = threading.Event()
 
     def start(self) -> "Job":
         with self._lock:
             if self.started_at is None:
                 self.started_at = time.perf_counter()
+                with _running_lock:
+                    _running.add(self)
                 self._thread.start()
         return self
 
@@ -55,13 +86,27 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
+    def cancel(self) -> None:
+        self._cancelled.set()
+
     def set_phase(self, text: str) -> None:
+        self._check_cancelled()
         self.phase = text
+        self.phase_started = time.perf_counter()
         self.steps_done = self.steps_total = 0
+
+    def phase_seconds(self) -> float:
+        """How long the current phase has run: what the page shows when the phase has no fraction."""
+        return time.perf_counter() - self.phase_started
 
     def progress(self, done: int, total: int) -> None:
         """The engine's progress callback (training steps)."""
+        self._check_cancelled()
         self.steps_done, self.steps_total = done, total
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise JobCancelled(f"job {self.name!r} cancelled: the process is exiting")
 
     def fraction(self) -> float | None:
         return self.steps_done / self.steps_total if self.steps_total else None
@@ -78,4 +123,6 @@ class Job:
             self.phase = "failed"
         finally:
             self.seconds = time.perf_counter() - (self.started_at or time.perf_counter())
+            with _running_lock:
+                _running.discard(self)
             self._finished.set()

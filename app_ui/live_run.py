@@ -13,6 +13,7 @@ drawn get placed, so the per-tick cost stays one placement whatever `probe_every
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Iterator
@@ -23,7 +24,7 @@ from unlearn_core import Experiment, Step, unlearn
 from unlearn_core.experiment import Prepared
 from unlearn_core.projection import MapProjection
 
-from .figures import MapFrame
+from .figures import MapFrame, accuracy_figure, loss_figure, map_figure
 
 FRAME_BYTES_BUDGET = 64 * 2**20    # unplaced frames' embeddings kept per session; beyond it, frames are thinned
 TRAIL_POINTS = 32                  # at most this many positions per forget sample's trail
@@ -59,6 +60,9 @@ class LiveRun:
         self.last: Step | None = None
         self.final: Step | None = None
         self.compute_seconds = 0.0                      # wall time spent advancing (engine + recording)
+        # The page's download buttons build their files on another thread (st.download_button with a
+        # callable), possibly while a tick records frames: frames are changed and placed under this lock.
+        self.frames_lock = threading.RLock()
         split = self.prep.split
         self.probe_labels = self.prep.data.train_y.numpy()[split.probe]
         self.bounds = self.projection.bounds()
@@ -104,17 +108,26 @@ class LiveRun:
             close()
 
     def _record(self, step: Step) -> None:
-        if step.losses:
+        # The closing Step can repeat the step number (and losses) of the last update, when the run learns
+        # only afterwards that it was the last: it replaces that step's records rather than adding to them.
+        if step.losses and not (self.losses and self.losses[-1]["step"] == step.step):
             self.losses.append({"step": step.step, "round": step.round, **step.losses})
         if step.probe is not None:
             probs = step.probe.probs
-            self.frames.append(Frame(step.step, probs.argmax(axis=1).astype(np.int16),
-                                     probs.max(axis=1).astype(np.float16),
-                                     step.probe.embeddings.astype(np.float16)))
-            self._thin_frames()
+            frame = Frame(step.step, probs.argmax(axis=1).astype(np.int16), probs.max(axis=1).astype(np.float16),
+                          step.probe.embeddings.astype(np.float16))
+            with self.frames_lock:
+                if self.frames and self.frames[-1].step == step.step:
+                    self.frames[-1] = frame
+                else:
+                    self.frames.append(frame)
+                    self._thin_frames()
         slim = replace(step, probe=None)     # the embeddings live in frames, once
         if step.eval is not None:
-            self.evaluated.append(slim)
+            if self.evaluated and self.evaluated[-1].step == step.step:
+                self.evaluated[-1] = slim
+            else:
+                self.evaluated.append(slim)
         self.last = slim
         if step.stop:
             self.final = slim
@@ -132,33 +145,52 @@ class LiveRun:
     # ---- the map ------------------------------------------------------------------------------------
     def frame_xy(self, index: int) -> np.ndarray:
         """Map coordinates of frame `index` ([P, 2]), placed on first use."""
-        frame = self.frames[index]
-        if frame.xy is None:
-            frame.xy = self.projection.place(frame.embeddings.astype(np.float32))
-            frame.embeddings = None
-        return frame.xy
+        with self.frames_lock:
+            frame = self.frames[index]
+            if frame.xy is None:
+                frame.xy = self.projection.place(frame.embeddings.astype(np.float32))
+                frame.embeddings = None
+            return frame.xy
 
     def frame_index_at(self, step: int) -> int:
         """The newest frame recorded at or before `step`."""
         steps = [f.step for f in self.frames]
         return max(0, int(np.searchsorted(steps, step, side="right")) - 1)
 
-    def trail_indices(self, index: int) -> list[int]:
-        """Frames a trail passes through up to frame `index`: every `stride`-th frame and `index` itself.
-        The stride is a power of two, so as the run grows the frames already placed stay on the trail."""
+    def trail_indices(self, index: int, dense: bool = True) -> list[int]:
+        """Frames a trail passes through up to frame `index`, at most TRAIL_POINTS + 1 of them.
+        dense: every `stride`-th recorded frame (a power of two, so frames placed for a shorter trail stay
+        on a longer one); placing them costs a few ms each, so the live view uses dense=False: only frames
+        already placed (the ones drawn so far), so that a tick places one frame whatever probe_every records."""
+        candidates = range(index) if dense else [i for i in range(index) if self.frames[i].xy is not None]
         stride = 1
-        while index / stride > TRAIL_POINTS:
+        while len(candidates) / stride > TRAIL_POINTS:
             stride *= 2
-        return [*range(0, index, stride), index]
+        return [*candidates[::stride], index]
 
-    def trails(self, index: int) -> np.ndarray:
+    def trails(self, index: int, dense: bool = True) -> np.ndarray:
         """Positions [T, P, 2] of every probe point along its trail up to frame `index`."""
-        return np.stack([self.frame_xy(i) for i in self.trail_indices(index)])
+        return np.stack([self.frame_xy(i) for i in self.trail_indices(index, dense)])
 
-    def map_frame(self, index: int) -> MapFrame:
-        """Everything figures.map_figure needs to draw frame `index`."""
+    def map_frame(self, index: int, dense: bool = True) -> MapFrame:
+        """Everything figures.map_figure needs to draw frame `index` (dense: see trail_indices)."""
         frame, split = self.frames[index], self.prep.split
-        return MapFrame(xy=self.frame_xy(index), trails=self.trails(index), labels=self.probe_labels,
+        return MapFrame(xy=self.frame_xy(index), trails=self.trails(index, dense), labels=self.probe_labels,
                         predicted=frame.predicted, confidence=frame.confidence.astype(np.float32),
                         is_forget=split.probe_is_forget, train_index=split.probe,
                         class_names=self.prep.data.class_names, bounds=self.bounds, step=frame.step)
+
+    def figures(self, index: int | None = None, live: bool = False):
+        """The page's three figures for map frame `index` (default: the newest): map, accuracy, losses.
+        Scrubbed back to an earlier frame, the map says so and the curves mark the frame's step. live:
+        trails through the frames drawn so far only (cheap; see trail_indices)."""
+        newest = len(self.frames) - 1
+        index = newest if index is None else index
+        frame = self.map_frame(index, dense=not live)
+        if index != newest:
+            frame = replace(frame, title=f"Embedding map, step {frame.step} (newest frame: step "
+                                         f"{self.frames[newest].step})")
+        split = self.prep.split
+        return (map_figure(frame),
+                accuracy_figure(self.evaluated, split.mode, split.num_classes, self.final, frame.step),
+                loss_figure(self.losses, frame.step))

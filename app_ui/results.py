@@ -54,7 +54,7 @@ def metrics_table(unlearned: dict, original: dict | None, retrain: dict | None, 
     rows.append({"metric": ROW_NAMES["avg_gap"], "original": avg("original"), "unlearned": avg("unlearned"),
                  "retrain": 0.0 if retrain else None, "gap to retrain": None, "in Avg. Gap": False,
                  "meaning": "mean of the gaps marked 'in Avg. Gap' (SalUn-style): lower is better"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({c: float for c in ("original", "unlearned", "retrain", "gap to retrain")})
 
 
 def report_json(run: LiveRun, reference, cfg: AppConfig) -> str:
@@ -79,22 +79,24 @@ def curves_csv(run: LiveRun) -> str:
 
 def animated_map(run: LiveRun) -> go.Figure:
     """The map with a slider (and play button) over up to ANIMATION_FRAMES recorded frames."""
-    last = len(run.frames) - 1
-    picks = sorted(set(np.linspace(0, last, min(ANIMATION_FRAMES, last + 1)).round().astype(int).tolist()))
-    figures = {i: map_figure(run.map_frame(i)) for i in picks}
+    with run.frames_lock:          # a live tick may be recording frames meanwhile (downloads run on a thread)
+        last = len(run.frames) - 1
+        picks = sorted(set(np.linspace(0, last, min(ANIMATION_FRAMES, last + 1)).round().astype(int).tolist()))
+        figures = {i: map_figure(run.map_frame(i)) for i in picks}
+        names = {i: str(run.frames[i].step) for i in picks}
     fig = go.Figure(figures[last].data, figures[last].layout)
-    fig.frames = [go.Frame(data=figures[i].data, name=str(run.frames[i].step),
-                           layout=dict(title_text=figures[i].layout.title.text)) for i in picks]
-    steps = [dict(method="animate", label=str(run.frames[i].step),
-                  args=[[str(run.frames[i].step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
-                                                        transition=dict(duration=0))]) for i in picks]
+    fig.frames = [go.Frame(data=figures[i].data, name=names[i], layout=dict(title_text=figures[i].layout.title.text))
+                  for i in picks]
+    steps = [dict(method="animate", label=names[i], args=[[names[i]], dict(
+        mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))]) for i in picks]
     fig.update_layout(
-        sliders=[dict(active=len(picks) - 1, steps=steps, currentvalue=dict(prefix="step "), pad=dict(t=30))],
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.02, xanchor="left", yanchor="top",
-                          buttons=[dict(label="Play", method="animate",
-                                        args=[None, dict(frame=dict(duration=250, redraw=True), fromcurrent=False,
-                                                         transition=dict(duration=0))])])],
-        height=fig.layout.height + 80)
+        legend=dict(orientation="v", x=1.01, y=1, xanchor="left", yanchor="top"),
+        sliders=[dict(active=len(picks) - 1, steps=steps, currentvalue=dict(prefix="step "), x=0.1, len=0.9,
+                      y=0, yanchor="top", pad=dict(t=20))],
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=0, xanchor="left", yanchor="top",
+                          pad=dict(t=45), buttons=[dict(label="Play", method="animate", args=[None, dict(
+                              frame=dict(duration=250, redraw=True), fromcurrent=False, transition=dict(duration=0))])])],
+        height=fig.layout.height + 60, margin=dict(b=90))
     return fig
 
 
@@ -102,10 +104,12 @@ def figures_html(run: LiveRun, thumbnails: list[str]) -> str:
     """One self-contained HTML page (plotly.js inlined: it works offline) with the animated map, the
     accuracy curves and the loss curves; hovering a map point shows its image, as in the app."""
     mode, classes = run.prep.split.mode, run.prep.split.num_classes
-    parts = [pio.to_html(animated_map(run), full_html=False, include_plotlyjs=True),
-             pio.to_html(accuracy_figure(run.evaluated, mode, classes, run.final), full_html=False,
-                         include_plotlyjs=False),
-             pio.to_html(loss_figure(run.losses), full_html=False, include_plotlyjs=False)]
+    figures = [animated_map(run), accuracy_figure(run.evaluated, mode, classes, run.final), loss_figure(run.losses)]
+    for fig in figures:      # outside Streamlit: plotly's own light theme, and room for the axis labels
+        fig.update_layout(template="plotly_white", margin=dict(l=70, r=20))
+    # auto_play off: the page opens on the frame the run ended with; Play replays the run.
+    parts = [pio.to_html(fig, full_html=False, include_plotlyjs=i == 0, auto_play=False)
+             for i, fig in enumerate(figures)]
     title = f"Contrastive unlearning: {run.exp.data.dataset}, {mode} mode, step {run.step}"
     hover = HOVER_SCRIPT.read_text() + f"\nunlearnHoverImages({json.dumps(thumbnails)});\n"
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title></head>\n<body "

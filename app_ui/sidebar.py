@@ -68,15 +68,19 @@ def current_config() -> AppConfig:
 def apply_config(cfg: AppConfig) -> None:
     """Make `cfg` the session's configuration. Call it from a callback (before the sidebar renders)."""
     st.session_state[CONFIG_KEY] = cfg
-    for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.startswith(W)]:
-        del st.session_state[key]
+    for name, value in _widget_values(cfg).items():     # set, not deleted: other callbacks may still read them
+        st.session_state[W + name] = value
 
 
-def render_sidebar() -> AppConfig:
+def render_sidebar(pages: list | None = None) -> AppConfig:
+    """The sidebar: links to `pages` (st.Page objects) that carry the configuration in their URL, then the
+    settings; the URL follows every change. (Streamlit's own menu clears the URL on a page switch, which
+    the next run would have to write back as a second history entry, so app.py hides that menu.)"""
     cfg = current_config()
     _seed_widgets(cfg)
     ss = st.session_state
     with st.sidebar:
+        nav = st.container()
         for problem in ss.get(URL_PROBLEMS_KEY, []):
             st.warning(problem)
         st.subheader("Experiment")
@@ -122,6 +126,12 @@ def render_sidebar() -> AppConfig:
     new = _config_from_widgets(cfg)
     if new != cfg:
         st.session_state[CONFIG_KEY] = new
+    if pages:
+        query = url_query(new)
+        with nav:
+            for page in pages:
+                st.page_link(page, query_params=query, width="stretch")
+            st.divider()
     _write_url(new)
     return new
 
@@ -171,9 +181,9 @@ def _config_from_widgets(cfg: AppConfig) -> AppConfig:
 
 def _reset_hyperparameters() -> None:
     """Dataset, mode or the paper toggle changed: the hyperparameters start again from their defaults."""
-    ss = st.session_state
-    dataset = ss[W + "dataset"]
-    hyper = default_unlearn_config(dataset, ss[W + "mode"], paper=ss[W + "paper_defaults"])
+    ss, cfg = st.session_state, current_config()
+    hyper = default_unlearn_config(ss.get(W + "dataset", cfg.dataset), ss.get(W + "mode", cfg.mode),
+                                   paper=ss.get(W + "paper_defaults", cfg.paper_defaults))
     for name in HYPERPARAMETERS:
         ss[W + name] = getattr(hyper, name)
 

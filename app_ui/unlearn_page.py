@@ -20,28 +20,28 @@ from unlearn_core.metrics import METRIC_LABELS
 
 from .app_config import AppConfig
 from .background import Job
-from .figures import accuracy_figure, loss_figure, map_figure
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
-from .presets import load_presets, matching_preset
+from .presets import load_presets, matching_preset, preset_by_id
 from .resources import prepare_job, reference_job, retry_prepare
 from .results import curves_csv, figures_html, metrics_table, report_json
 from .sidebar import apply_config, current_config
 
 STATE_KEY = "unlearn_run"
 AUTORUN_KEY = "unlearn_autorun"        # set by the landing page: start running as soon as the model is ready
-TIMELINE_KEY = "unlearn_timeline"
-FOLLOW_KEY = "unlearn_timeline_follow"
+TIMELINE_KEY = "unlearn_timeline"     # + the run state's timeline epoch
 POLL_SECONDS = 0.5
 
 
 @dataclass
 class RunState:
     cfg: AppConfig                    # the configuration the run was started with
+    prepared: PreparedMap             # the shared data, original model and map it runs on
     run: LiveRun
     status: str = "idle"              # idle | running | paused | stopped
     pending_steps: int = 0            # Step presses not yet carried out
     error: str | None = None          # why the run failed, when it did
+    timeline_epoch: int = 0           # a new timeline slider (at the newest frame) each time the run halts
 
 
 # ---- controls (callbacks: they run before the script, so the page draws the new state at once) --------
@@ -51,34 +51,38 @@ def _state() -> RunState:
 
 def _on_run() -> None:
     _state().status = "running"
-    st.session_state[FOLLOW_KEY] = True
 
 
 def _on_pause() -> None:
-    _state().status = "paused"
+    _halt("paused")
 
 
 def _on_step() -> None:
+    _state().pending_steps += 1
+    _halt("paused")
+
+
+def _halt(status: str) -> None:
+    # The timeline slider is a new widget each time the run halts: it starts at the newest frame, and no
+    # value the browser still holds from an earlier slider can move it (live ticks race the browser).
     state = _state()
-    state.pending_steps += 1
-    state.status = "paused"
-    st.session_state[FOLLOW_KEY] = True
+    state.status = status
+    state.timeline_epoch += 1
 
 
 def _on_reset() -> None:
     state = _state()
     state.run.close()
-    st.session_state[STATE_KEY] = RunState(state.cfg, LiveRun(_prepared_of(state), state.cfg.experiment()))
-    st.session_state[FOLLOW_KEY] = True
+    st.session_state[STATE_KEY] = _new_state(state.cfg, state.prepared, state)
 
 
 def _on_preset(preset_id: str) -> None:
-    preset = next(p for p in load_presets() if p.id == preset_id)
-    apply_config(preset.apply(current_config()))
+    apply_config(preset_by_id(preset_id).apply(current_config()))
 
 
-def _prepared_of(state: RunState) -> PreparedMap:
-    return PreparedMap(state.run.prep, state.run.projection, [])
+def _new_state(cfg: AppConfig, prepared: PreparedMap, old: RunState | None) -> RunState:
+    return RunState(cfg, prepared, LiveRun(prepared, cfg.experiment()),
+                    timeline_epoch=old.timeline_epoch + 1 if old is not None else 0)
 
 
 # ---- the page ---------------------------------------------------------------------------------------
@@ -133,7 +137,9 @@ def _wait_for(job: Job, title: str) -> None:
         if job.done:
             st.rerun(scope="app")
         fraction = job.fraction()
-        detail = f" ({job.steps_done}/{job.steps_total} steps)" if fraction is not None else ""
+        # A phase without a fraction (the UMAP fit) shows its running time, so the page visibly moves on.
+        detail = (f" ({job.steps_done}/{job.steps_total} steps)" if fraction is not None
+                  else f" ({job.phase_seconds():.0f} s)")
         st.progress(fraction or 0.0, text=f"{title}: {job.phase}{detail}")
     poll()
 
@@ -155,14 +161,13 @@ def _ensure_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
     """The session's run for this configuration; a different configuration drops the old run."""
     state: RunState | None = st.session_state.get(STATE_KEY)
     view_only = lambda c: replace(c, fps=AppConfig.fps)  # noqa: E731 - the frame rate does not change the run
-    if state is None or view_only(state.cfg) != view_only(cfg) or state.run.projection is not prepared.projection:
+    if state is None or view_only(state.cfg) != view_only(cfg) or state.prepared is not prepared:
         if state is not None:
             state.run.close()
             if state.run.started:
                 st.toast("Settings changed: the run was reset.")
-        state = RunState(cfg, LiveRun(prepared, cfg.experiment()))
+        state = _new_state(cfg, prepared, state)
         st.session_state[STATE_KEY] = state
-        st.session_state[FOLLOW_KEY] = True
     state.cfg = cfg
     if st.session_state.pop(AUTORUN_KEY, False) and state.status == "idle":
         state.status = "running"
@@ -212,7 +217,7 @@ def _live_view(cfg: AppConfig) -> None:
         except Exception:  # a failing run must not take the page down; show it and stop
             state.error, state.status = traceback.format_exc(), "stopped"
         if state.run.final is not None and state.status != "stopped":
-            state.status = "stopped"
+            _halt("stopped")
             st.rerun(scope="app")     # the whole page changes: buttons, results, downloads
         _draw(state)
 
@@ -237,33 +242,20 @@ def _draw(state: RunState) -> None:
         (st.success if terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
 
     steps = [f.step for f in run.frames]
-    running = state.status == "running"
-    if running or st.session_state.get(FOLLOW_KEY, True) or st.session_state.get(TIMELINE_KEY) not in steps:
-        st.session_state[TIMELINE_KEY] = steps[-1]
-    if len(steps) > 1:
-        # Disabled while running: the slider follows the newest frame; pause to scrub back.
-        st.select_slider("Timeline: map frame at step", options=steps, key=TIMELINE_KEY, disabled=running,
-                         on_change=_timeline_moved, args=(steps[-1],),
-                         help="Scrub back through the recorded frames (pause first); move it to the end to follow "
-                              "the run again.")
-    shown = run.frame_index_at(st.session_state[TIMELINE_KEY])
-    frame = run.map_frame(shown)
-    if shown != len(run.frames) - 1:
-        frame = replace(frame, title=f"Embedding map, step {frame.step} (newest frame: step {steps[-1]})")
+    shown = steps[-1]
+    if state.status == "running":
+        st.caption("Timeline: pause to scrub back through the recorded map frames.")
+    elif len(steps) > 1:
+        shown = st.select_slider("Timeline: map frame at step", options=steps, value=steps[-1],
+                                 key=f"{TIMELINE_KEY}_{state.timeline_epoch}",
+                                 help="Scrub back through the recorded map frames; the curves mark the frame's step.")
+    map_fig, accuracy_fig, loss_fig = run.figures(run.frame_index_at(shown), live=state.status == "running")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(map_figure(frame), width="stretch", key="map_chart")
+        st.plotly_chart(map_fig, width="stretch", key="map_chart")
     with right:
-        split = run.prep.split
-        st.plotly_chart(accuracy_figure(run.evaluated, split.mode, split.num_classes, final, frame.step),
-                        width="stretch", key="accuracy_chart")
-        st.plotly_chart(loss_figure(run.losses, frame.step), width="stretch", key="loss_chart")
-
-
-def _timeline_moved(newest: int) -> None:
-    # While running, a change can only be a stale value from the browser racing the live ticks: ignore it.
-    if _state().status != "running":
-        st.session_state[FOLLOW_KEY] = st.session_state[TIMELINE_KEY] >= newest
+        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
+        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
 
 
 def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
@@ -274,13 +266,15 @@ def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
         return
     reference = job.result if job.ok else None
     table = metrics_table(final.metrics, reference.original_metrics if reference else None,
-                          reference.retrain_metrics if reference else None, cfg.mode)
+                          reference.retrain_metrics if reference else None, cfg.mode).dropna(axis=1, how="all")
+    percent = lambda label, help_text: st.column_config.NumberColumn(label, format="%.2f", help=help_text)  # noqa: E731
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "original": st.column_config.NumberColumn(format="%.2f %%"),
-        "unlearned": st.column_config.NumberColumn(format="%.2f %%"),
-        "retrain": st.column_config.NumberColumn(format="%.2f %%"),
-        "gap to retrain": st.column_config.NumberColumn(format="%.2f", help="|unlearned − retrain|, in points"),
-        "meaning": st.column_config.TextColumn(width="large")})
+        "original": percent("original %", "The model before unlearning."),
+        "unlearned": percent("unlearned %", "After this run."),
+        "retrain": percent("retrain %", "Retrained from scratch without the forget set: the target."),
+        "gap to retrain": percent("gap (points)", "|unlearned − retrain|, in percentage points"),
+        "in Avg. Gap": st.column_config.CheckboxColumn("in Avg. Gap", width="small"),
+        "meaning": st.column_config.TextColumn("what it means, and which way is good", width="large")})
     st.caption("MIA member rate (the paper's convention): " + METRIC_LABELS["mia_member_rate"].split(": ", 1)[1] +
                ". MIA-efficacy (SalUn's convention, its complement): " +
                METRIC_LABELS["mia_efficacy"].split(": ", 1)[1] + ". Both are shares of the forget set D^u_tr.")
@@ -331,6 +325,7 @@ original space with the rotation that best superimposes the remaining samples (o
 - faded dots are remaining samples, coloured by their true class; diamonds are forget samples, coloured by the
   class the model now **predicts**, with a grey trail from where they started (hollow circles).
 
-Why not re-run UMAP on every frame: its `transform()` takes about 1.4 s per 1,000 points on this kind of CPU,
-while placing by neighbours takes milliseconds. Hover a point to see its image, its true and predicted label.
+Why not UMAP's own `transform()` on every frame: on a 2-core CPU it took 1.7 s for 1,000 points, where the
+alignment and placement take about 16 ms (`python -m bench.app_frame`). Hover a point to see its image, its true
+label and the predicted label with its probability.
 """

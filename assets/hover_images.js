@@ -27,8 +27,9 @@ function unlearnHoverImages(thumbs) {
         if (!src) { tip.style.display = "none"; return; }
         const e = ev.event || {};
         tip.src = src;
-        tip.style.left = ((e.clientX || 0) + 18) + "px";
-        tip.style.top = Math.max(0, (e.clientY || 0) - 110) + "px";
+        // Left of the pointer: plotly draws its tooltip (labels, probability) to the right.
+        tip.style.left = Math.max(0, (e.clientX || 0) - 114) + "px";
+        tip.style.top = Math.max(0, (e.clientY || 0) - 48) + "px";
         tip.style.display = "block";
       });
       gd.on("plotly_unhover", () => { tip.style.display = "none"; });

@@ -11,7 +11,7 @@ from app_testing import TINY_EPOCHS, figures, open_page, step_line, trace_names,
 from app_ui.app_config import AppConfig
 from app_ui.figures import FORGET_TRACE, TERMINATION_PREFIX, THRESHOLD_PREFIX, TRAIL_TRACE
 from app_ui.resources import reference_job
-from app_ui.results import report_json
+from app_ui.results import curves_csv, figures_html, report_json
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -38,8 +38,9 @@ def weights_digest(model) -> str:
 
 
 def test_running_advances_the_engine_a_few_steps_per_tick():
-    at = unlearn_page()
+    at = unlearn_page(lr="0.001", fps="4.0")          # the paper's lr: 36 steps, longer than a few ticks
     at.button(key="btn_run").click().run()
+    assert at.button(key="btn_pause")                  # Run turned into Pause; the first tick drew step 0
     seen = [run_state(at).run.step]
     for _ in range(3):
         at.run()
@@ -47,7 +48,6 @@ def test_running_advances_the_engine_a_few_steps_per_tick():
     assert not at.exception
     assert seen == sorted(seen) and seen[-1] > seen[0]
     assert step_line(at).startswith(f"**Step {seen[-1]}**")
-    assert at.button(key="btn_pause")                                   # Run turned into Pause
 
 
 def test_the_figures_hold_the_forget_samples_their_trails_and_the_threshold():
@@ -85,7 +85,7 @@ def test_the_timeline_scrubs_back_to_an_earlier_frame():
     for _ in range(3):
         at.button(key="btn_step").click().run()
     newest = run_state(at).run.step
-    at.select_slider(key="unlearn_timeline").set_value("0").run()
+    at.select_slider[0].set_value("0").run()
     map_fig = figures(at)[0]
     assert f"step 0 (newest frame: step {newest})" in map_fig["layout"]["title"]["text"]
     run = run_state(at).run
@@ -148,7 +148,7 @@ def test_a_run_to_its_end_shows_the_banner_the_results_and_the_downloads():
     assert run_state(at).status == "stopped"
     banner = " ".join(w.value for w in at.warning) + " ".join(s.value for s in at.success)
     assert "Stopped at step 6: step budget (6) reached" in banner
-    assert any(t["name"].startswith("stopped at step 6") for t in figures(at)[1]["data"])
+    assert any(t["name"] == "stopped at step 6" for t in figures(at)[1]["data"])
     wait_until_prepared(at)                                                # the retrain reference
     table = at.dataframe[0].value
     assert table["retrain"].notna().all() and table["original"].notna().all()
@@ -158,6 +158,11 @@ def test_a_run_to_its_end_shows_the_banner_the_results_and_the_downloads():
     report = json.loads(report_json(run, reference, cfg))
     assert report["steps"] == 6 and report["metrics"]["retrain"]["forget_test_acc"] == 0.0
     assert report["app_config"]["max_steps"] == "6"
+    rows = curves_csv(run).strip().splitlines()
+    assert rows[0].startswith("step,round,L_UL,L_CE") and len(rows) == 1 + 7          # steps 0..6
+    html = figures_html(run, ["data:image/png;base64,AAAA"] * len(run.prep.split.probe))
+    assert html.count("Plotly.newPlot") == 3 and "Plotly.addFrames" in html        # the map animates
+    assert "unlearnHoverImages([" in html                                          # hover images offline too
 
 
 def test_the_termination_banner_and_marker_when_the_test_fires():

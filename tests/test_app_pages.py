@@ -78,3 +78,14 @@ def test_url_values_that_do_not_parse_are_ignored_with_a_warning():
     warnings = " ".join(w.value for w in at.sidebar.warning)
     assert "lr='fast'" in warnings and "mode='sideways'" in warnings
     assert at.query_params["lr"] == "0.01" and at.query_params["mode"] == "class"
+
+
+def test_a_preset_button_sets_the_sidebar_and_keeps_its_own_hyperparameters():
+    at = open_page("pages/unlearn.py", seed="1", lr="0.02", mode="sample")
+    at.button(key="preset_no-ce").click().run()
+    assert not at.exception
+    cfg = at.session_state["app_config"]
+    assert (cfg.mode, cfg.seed, cfg.hyper.lambda_ce, cfg.hyper.lr) == ("class", 0, 0.0, 0.01)
+    assert at.number_input(key="cfg.lambda_ce").value == 0.0 and at.sidebar.radio(key="cfg.mode").value == "class"
+    assert at.query_params["preset"] == "no-ce"
+    assert any("No CE term" in i.value for i in at.info)

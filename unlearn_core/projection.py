@@ -36,8 +36,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 MAP_FORMAT = "unlearn-map-v1"
+# BLAS on one thread for a frame's small products and SVD: on a busy 2-core machine OpenBLAS's threads
+# wait on each other and a 128 x 128 SVD took 2 ms or 350 ms at random (measured); alone it takes ~3 ms.
+_BLAS = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,17 @@ class MapProjection:
         emb = np.asarray(embeddings, dtype=np.float32)
         if emb.shape != self.reference.shape:
             raise ValueError(f"a frame must hold the probe set's {self.reference.shape} embeddings, got {emb.shape}")
-        u, _, vt = np.linalg.svd(emb[self.anchors].T @ self.reference[self.anchors])    # [D, D]
-        return emb @ (u @ vt)
+        with _BLAS.limit(limits=1, user_api="blas"):
+            u, _, vt = np.linalg.svd(emb[self.anchors].T @ self.reference[self.anchors])    # [D, D]
+            return emb @ (u @ vt)
 
     def place(self, embeddings: np.ndarray, align: bool = True) -> np.ndarray:
         """Map coordinates of a frame's embeddings [P, D] -> float32 [P, 2]. align=False places any
         embeddings [N, D] by their neighbours as they are (no correspondence with the reference needed)."""
         emb = self.align(embeddings) if align else np.asarray(embeddings, dtype=np.float32)
         k = min(self.settings.k, len(self.reference))
-        sims = emb @ self.reference.T                                    # [N, P] cosine similarities
+        with _BLAS.limit(limits=1, user_api="blas"):
+            sims = emb @ self.reference.T                                # [N, P] cosine similarities
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]           # [N, k], unordered
         near_sims = np.take_along_axis(sims, nearest, axis=1)            # [N, k]
         # Softmax over the k neighbours, shifted by the best similarity for numerical safety.

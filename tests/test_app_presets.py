@@ -1,0 +1,74 @@
+"""Each preset still tells the story its one line promises (on digits with the tests' short recipe; the
+numbers in assets/presets.json were measured with the default recipe and are of the same kind)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from app_testing import TINY_EPOCHS
+from app_ui.app_config import AppConfig
+from app_ui.presets import load_presets, matching_preset, preset_by_id
+from unlearn_core import prepare, unlearn
+from unlearn_core.projection import MapProjection, MapSettings
+
+
+def stay_in_cluster(first, final, labels, is_forget, k: int = 10) -> tuple[float, float]:
+    """(remaining, forget): the mean share of a probe sample's k nearest ORIGINAL embeddings that have its
+    own label, once the final frame is aligned as the map aligns it; near 1 = it is still in its class's
+    cluster on the map, near 0 = it has left it."""
+    reference = first.probe.embeddings
+    proj = MapProjection(reference, np.zeros((len(reference), 2), np.float32), ~is_forget, MapSettings())
+    nearest = np.argsort(-(proj.align(final.probe.embeddings) @ reference.T), axis=1)[:, :k]
+    same = (labels[nearest] == labels[:, None]).mean(axis=1)
+    return float(same[~is_forget].mean()), float(same[is_forget].mean())
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """preset id -> (final Step, stay_in_cluster) of its run, with the engine's generator as the page runs it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+        found = {}
+        for preset in load_presets():
+            exp = preset.apply(AppConfig(device="cpu")).experiment()
+            cfg = replace(exp.unlearn_config(), probe_every=10_000)     # probe frames at the start and the end
+            prep = prepare(exp)
+            first, *_, final = unlearn(prep.fresh_model(), prep.data, prep.split, cfg, device=prep.device)
+            labels = prep.data.train_y.numpy()[prep.split.probe]
+            found[preset.id] = (final, stay_in_cluster(first, final, labels, prep.split.probe_is_forget))
+        return found
+
+
+def test_forget_one_digit_terminates_and_keeps_the_other_digits(outcomes):
+    final, (remaining, forget) = outcomes["forget-digit"]
+    assert final.stop_reason.startswith("terminated")
+    assert final.metrics["forget_test_acc"] <= 0.1 and final.metrics["remain_test_acc"] >= 0.95
+    assert remaining > 0.9 and forget < 0.2            # the fives left their cluster, the rest stayed
+
+
+def test_forgetting_random_samples_stops_within_a_round_without_hurting_the_test_accuracy(outcomes):
+    final, (remaining, forget) = outcomes["forget-samples"]
+    assert final.stop_reason.startswith("terminated") and final.round <= 1
+    assert final.metrics["test_acc"] >= 0.95
+    assert remaining > 0.9 and forget > 0.9            # the map barely moves
+
+
+def test_without_the_ce_term_the_rest_drifts_and_utility_collapses(outcomes):
+    (final, (remaining, _)), (with_ce, (remaining_with_ce, _)) = outcomes["no-ce"], outcomes["forget-digit"]
+    assert remaining < 0.8 < remaining_with_ce         # the remaining clusters drift apart on the map
+    assert final.metrics["remain_test_acc"] < 0.5 < with_ce.metrics["remain_test_acc"]
+
+
+def test_a_learning_rate_too_high_terminates_fast_but_destroys_utility(outcomes):
+    (final, _), (careful, _) = outcomes["lr-too-high"], outcomes["forget-digit"]
+    assert final.stop_reason.startswith("terminated") and final.step < careful.step
+    assert final.metrics["remain_test_acc"] < 0.5
+
+
+def test_a_preset_is_recognised_until_a_setting_changes():
+    preset = preset_by_id("no-ce")
+    cfg = preset.apply(AppConfig())
+    assert matching_preset(cfg) is preset and cfg.hyper.lambda_ce == 0.0
+    assert matching_preset(replace(cfg, seed=5)) is None

@@ -1,0 +1,124 @@
+"""The real thing: `streamlit run app.py` on a free localhost port, driven by Chromium through Playwright.
+
+Opens a deep link to the Unlearn page (a shared link on a fresh server), picks the "Forget one digit"
+preset, presses Run, waits for the termination banner and for the charts to have drawn their points,
+hovers a forget sample for its image, waits for the retrain figures, and saves a screenshot under
+tests/artifacts/. Needs Debian's chromium at /usr/bin/chromium (CHROMIUM overrides the path); a
+missing browser fails the test with a message saying so: CI installs it, so it is never skipped.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+MAP_POINTS = 300
+TIMEOUT_MS = 150_000          # a cold server trains the short recipe and compiles UMAP first
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, isolated_cache):
+    """The app under `streamlit run`, sharing the test session's model cache; yields its base URL."""
+    port = free_port()
+    log = tmp_path / "streamlit.log"
+    env = dict(os.environ, UNLEARN_CACHE_DIR=str(isolated_cache), UNLEARN_TRAIN_EPOCHS="6")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, f"streamlit exited early:\n{log.read_text()[-3000:]}"
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not open port {port} within 60 s:\n{log.read_text()[-3000:]}")
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def count_points(page, chart_index: int) -> int:
+    """Drawn scatter points (SVG) in the chart_index-th plotly chart of the page."""
+    return page.evaluate(
+        "(i) => { const plots = document.querySelectorAll('.js-plotly-plot');"
+        " return plots.length > i ? plots[i].querySelectorAll('.scatterlayer path.point').length : 0; }", chart_index)
+
+
+def test_pick_a_preset_run_it_and_see_the_map(server):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    f"or set CHROMIUM to its path; this test is not skipped")
+    base, log = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        try:
+            page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
+            page.get_by_role("button", name="Forget one digit").click()
+            run = page.get_by_role("button", name="Run", exact=True)
+            run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
+            page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
+            url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
+            assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
+            run.click()
+            banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
+            banner.wait_for(timeout=TIMEOUT_MS)
+            banner = banner.inner_text()
+            assert "terminated" in banner, banner
+
+            # A screenshot taken too early shows empty chart frames: wait until the points are drawn.
+            page.wait_for_function(
+                "(n) => { const plots = document.querySelectorAll('.js-plotly-plot');"
+                " return plots.length >= 3 && plots[0].querySelectorAll('.scatterlayer path.point').length >= n"
+                " && plots[1].querySelectorAll('.scatterlayer path.point').length > 0; }",
+                arg=MAP_POINTS, timeout=30_000)
+            assert count_points(page, 0) >= MAP_POINTS                          # the map: every probe sample
+            assert count_points(page, 1) > 0                                     # the accuracy curves' markers
+
+            # Hovering a forget sample shows its image (the hover component) beside plotly's tooltip.
+            forget = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
+                "path.point").first
+            forget.hover(force=True)
+            image = page.locator("#unlearn-hover-image")
+            image.wait_for(state="visible", timeout=10_000)
+            assert image.get_attribute("src").startswith("data:image/png;base64,")
+            page.mouse.move(5, 5)
+
+            # The retrain reference fills in the results table in the background.
+            page.get_by_text("speed-up").wait_for(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "unlearn_page.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "unlearn_page_failure.png"), full_page=True)
+            print(log.read_text()[-3000:])
+            raise
+        finally:
+            browser.close()
