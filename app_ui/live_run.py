@@ -36,6 +36,17 @@ class PreparedMap:
     prep: Prepared                    # data, split (with the map's probe set), original model
     projection: MapProjection         # UMAP layout of the original model's probe embeddings
     thumbnails: list[str]             # PNG data URI per probe point, for the hover
+    original_probs: np.ndarray        # float32 [P, C]: the original model's softmax on the probe set
+
+    def preview(self) -> MapFrame:
+        """The original model's map (what step 0 of any run shows), drawn before a run starts."""
+        split = self.prep.split
+        xy = self.projection.place(self.projection.reference)
+        return MapFrame(xy=xy, trails=xy[None], labels=self.prep.data.train_y.numpy()[split.probe],
+                        predicted=self.original_probs.argmax(axis=1), confidence=self.original_probs.max(axis=1),
+                        is_forget=split.probe_is_forget, train_index=split.probe,
+                        class_names=self.prep.data.class_names, bounds=self.projection.bounds(), step=0,
+                        title="Embedding map of the original model (step 0)")
 
 
 @dataclass
@@ -77,8 +88,9 @@ class LiveRun:
 
     def advance(self, *, max_updates: int | None = None, budget_s: float | None = None) -> int:
         """Pull Steps from the engine until `max_updates` optimiser steps, `budget_s` seconds or the end.
-        Starting pulls step 0 (the original model) first; a timed call returns right after it, so the
-        first frame is drawn as soon as it exists. Returns the number of optimiser steps pulled."""
+        Starting pulls step 0 (the original model) first, which is not an update. Returns the number of
+        optimiser steps pulled. (The page shows the original model's map before Run, see PreparedMap.preview,
+        so a tick need not stop at step 0 to have something to draw: it steps for its whole budget.)"""
         start = time.perf_counter()
         pulled = 0
         try:
@@ -88,8 +100,6 @@ class LiveRun:
                 self._steps = unlearn(self.prep.fresh_model(), self.prep.data, self.prep.split, self.cfg,
                                       method=self.exp.method, device=self.prep.device)
                 self._record(next(self._steps))
-                if budget_s is not None:
-                    return 0
             while self.final is None:
                 if max_updates is not None and pulled >= max_updates:
                     break

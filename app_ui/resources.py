@@ -18,6 +18,7 @@ import streamlit as st
 
 from unlearn_core import Experiment, UnlearnConfig, evaluate_model, make_split, prepare
 from unlearn_core.experiment import Prepared
+from unlearn_core.metrics import infer
 from unlearn_core.projection import map_for
 from unlearn_core.runner import warm_up
 from unlearn_core.splits import PROBE_SIZE
@@ -54,11 +55,12 @@ def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedM
     projection = map_for(prep, on_fit=lambda: job.set_phase(MAP_PHASE))
     job.set_phase("encoding the images for the hover")
     thumbnails = png_data_uris(prep.data.train_x, prep.split.probe)
+    probs = infer(prep.original.model, prep.data, "train", prep.split.probe, prep.device).probs().numpy()
     # The first optimiser step in a process imports torch._dynamo and sets up autograd (seconds on a CPU):
     # pay it here, in the background, not after Run is pressed. warm_up steps a throwaway copy.
     job.set_phase("warming up the optimiser")
     warm_up(prep.original.model, prep.data, prep.split, UnlearnConfig(), prep.device)
-    return PreparedMap(prep, projection, thumbnails)
+    return PreparedMap(prep, projection, thumbnails, probs.astype("float32"))
 
 
 def build_reference(prep: Prepared, job: Job) -> Reference:

@@ -20,6 +20,7 @@ from unlearn_core.metrics import METRIC_LABELS
 
 from .app_config import AppConfig
 from .background import Job
+from .figures import map_figure
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
 from .presets import load_presets, matching_preset, preset_by_id
@@ -231,8 +232,9 @@ def _draw(state: RunState) -> None:
         with st.expander("Details"):
             st.code(state.error)
     if not run.frames:
-        st.info("Press **Run** to start unlearning, or **Step** to go one step at a time. The map then shows "
-                "the probe samples as the original model embeds them, and how they move.")
+        st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
+                "live, or **Step** to go one optimiser step at a time, and watch them move.")
+        st.plotly_chart(map_figure(state.prepared.preview()), width="stretch", key="map_chart")
         return
     final, last = run.final, run.last
     status = {"running": "running", "paused": "paused", "stopped": "stopped", "idle": "ready"}[state.status]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
+from app_testing import TINY_EPOCHS, figures, open_page, trace_names, wait_until_prepared
+from app_ui.figures import FORGET_TRACE
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -46,6 +47,8 @@ def test_unlearn_page_prepares_then_offers_the_controls():
     assert not at.exception
     assert {b.key for b in at.button} >= {"btn_reset", "btn_run", "btn_step"}
     assert any("Forget one digit" in i.value for i in at.info)         # the matching preset's story
+    (original_map,) = figures(at)                                         # before Run: the original's map
+    assert FORGET_TRACE in trace_names(original_map) and "step 0" in original_map["layout"]["title"]["text"]
 
 
 def test_a_sample_count_larger_than_the_training_set_gets_a_message():

@@ -87,6 +87,11 @@ def test_pick_a_preset_run_it_and_see_the_map(server):
             run = page.get_by_role("button", name="Run", exact=True)
             run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
             page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
+            page.wait_for_function(       # before Run: the original model's map, every probe sample drawn
+                "(n) => { const p = document.querySelector('.js-plotly-plot');"
+                " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }", arg=MAP_POINTS,
+                timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "unlearn_page_before_run.png"))
             url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
             assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
             run.click()
