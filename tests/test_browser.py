@@ -71,6 +71,7 @@ def count_points(page, chart_index: int) -> int:
 
 
 def test_pick_a_preset_run_it_and_see_the_map(server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -110,11 +111,22 @@ def test_pick_a_preset_run_it_and_see_the_map(server):
             assert count_points(page, 1) > 0                                     # the accuracy curves' markers
 
             # Hovering a forget sample shows its image (the hover component) beside plotly's tooltip.
-            forget = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
-                "path.point").first
-            forget.hover(force=True)
+            # A rerun can redraw the chart under the pointer and swallow one hover, so a few forget
+            # samples are tried in turn; the image must show for one of them.
             image = page.locator("#unlearn-hover-image")
-            image.wait_for(state="visible", timeout=10_000)
+            forget_points = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
+                "path.point")
+            for attempt in range(5):
+                page.mouse.move(5, 5)
+                box = forget_points.nth(attempt).bounding_box()
+                if box is not None:
+                    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+                try:
+                    image.wait_for(state="visible", timeout=4_000)
+                    break
+                except PlaywrightTimeout:
+                    continue
+            assert image.is_visible(), "hovering forget samples never showed their image"
             assert image.get_attribute("src").startswith("data:image/png;base64,")
             page.mouse.move(5, 5)
 
