@@ -33,6 +33,7 @@ from unlearn_core.projection import MapProjection
 
 from .app_config import AppConfig
 from .background import Job
+from .job_progress import wait_for_job
 from .figures import MapFrame, class_color, map_figure
 from .hover_images import show_hover_images
 from .live_run import PreparedMap
@@ -43,7 +44,6 @@ FIGURE_1 = ("contrastive", "neggrad", "finetune")       # the paper's Figure 1, 
 METHODS_KEY = "compare.methods"
 REQUEST_KEY = "compare.request"                           # the plan the Run button asked for
 CLICKED_KEY = "compare.clicked"                           # set by the Run button's callback
-POLL_SECONDS = 0.5
 MAPS_PER_ROW = 3
 FORGET_CURVE_PREFIX = "forget acc: "                       # trace names of the accuracy chart (tests look them up)
 THRESHOLD_TRACE = "threshold 1/C"
@@ -204,7 +204,7 @@ def render_compare() -> None:
 
     job = prepare_job(prep_key, cfg.points)
     if not job.done:
-        _wait_for(job, "Preparing")
+        wait_for_job(job, "Preparing")
         st.stop()
     if not job.ok:
         st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
@@ -221,7 +221,7 @@ def render_compare() -> None:
         st.stop()
     run_job = compare_job(prep_key, cfg.points, plan, prepared, reference_job(prep_key, prepared.prep))
     if not run_job.done:
-        _wait_for(run_job, "Comparing")
+        wait_for_job(run_job, "Comparing")
         st.stop()
     if not run_job.ok:
         st.error(f"The comparison failed: {run_job.error or run_job.failure.strip().splitlines()[-1]}")
@@ -234,16 +234,6 @@ def render_compare() -> None:
 
 def _on_run() -> None:
     st.session_state[CLICKED_KEY] = True
-
-
-def _wait_for(job: Job, title: str) -> None:
-    @st.fragment(run_every=POLL_SECONDS)
-    def poll() -> None:
-        if job.done:
-            st.rerun(scope="app")
-        fraction = job.fraction()
-        st.progress(fraction or 0.0, text=f"{title}: {job.phase}")
-    poll()
 
 
 def _show(runs: list[MethodRun], prepared: PreparedMap, cfg: AppConfig) -> None:

@@ -20,6 +20,7 @@ from unlearn_core.metrics import METRIC_LABELS
 
 from .app_config import AppConfig
 from .background import Job
+from .job_progress import wait_for_job
 from .figures import map_figure
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
@@ -31,7 +32,6 @@ from .sidebar import apply_config, current_config
 STATE_KEY = "unlearn_run"
 AUTORUN_KEY = "unlearn_autorun"        # set by the landing page: start running as soon as the model is ready
 TIMELINE_KEY = "unlearn_timeline"     # + the run state's timeline epoch
-POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -99,7 +99,7 @@ def render_unlearn() -> None:
 
     job = prepare_job(cfg.prep_key(), cfg.points)
     if not job.done:
-        _wait_for(job, "Preparing")
+        wait_for_job(job, "Preparing")
         st.stop()
     if not job.ok:
         _show_failure(job, cfg)
@@ -129,20 +129,6 @@ def _preset_bar(cfg: AppConfig) -> None:
     current = matching_preset(cfg)
     if current is not None:
         st.info(f"**{current.title}.** {current.story}")
-
-
-def _wait_for(job: Job, title: str) -> None:
-    """A progress bar that follows a background job and reloads the page when it is done."""
-    @st.fragment(run_every=POLL_SECONDS)
-    def poll() -> None:
-        if job.done:
-            st.rerun(scope="app")
-        fraction = job.fraction()
-        # A phase without a fraction (the UMAP fit) shows its running time, so the page visibly moves on.
-        detail = (f" ({job.steps_done}/{job.steps_total} steps)" if fraction is not None
-                  else f" ({job.phase_seconds():.0f} s)")
-        st.progress(fraction or 0.0, text=f"{title}: {job.phase}{detail}")
-    poll()
 
 
 def _show_failure(job: Job, cfg: AppConfig) -> None:
@@ -261,7 +247,7 @@ def _draw(state: RunState) -> None:
 
 
 def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
-    run, final = state.run, state.run.final
+    final = state.run.final
     job = reference_job(cfg.prep_key(), prepared.prep)
     st.subheader("Results")
     if final.metrics is None:
@@ -291,7 +277,7 @@ def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
     else:
         st.caption("The original and retrain columns fill in when the retrain reference is ready "
                    "(it runs in the background; it is cached for next time).")
-        _wait_for(job, "Retrain reference")
+        wait_for_job(job, "Retrain reference")
 
 
 def _downloads(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
