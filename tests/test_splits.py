@@ -64,7 +64,6 @@ def test_class_mode_forgets_exactly_one_class(digits):
     assert (test_y[split.forget_test] == 5).all() and not (test_y[split.remain_test] == 5).any()
     assert np.array_equal(np.union1d(split.forget_test, split.remain_test), np.arange(n_test))
     assert len(split.forget_test) + len(split.remain_test) == n_test
-    assert split.termination_keys() == ("forget_test", None)
 
 
 @pytest.mark.parametrize("eval_size", [20, 100_000])
@@ -123,7 +122,6 @@ def test_sample_mode_draws_count_by_seed(digits):
     assert len(split.remain_train) == n_train - 100
     assert len(split.forget_test) == 0
     assert np.array_equal(split.remain_test, np.arange(n_test))
-    assert split.termination_keys() == ("forget_train", "test")
 
     assert same_split(split, make_split(digits, ForgetConfig(mode="sample", count=100, seed=0), eval_size=40))
     other = make_split(digits, ForgetConfig(mode="sample", count=100, seed=1), eval_size=40)

@@ -1,8 +1,8 @@
 """Several unlearning methods x seeds on the same forget set, from the same original model.
 
     prep = prepare(Experiment(forget=ForgetConfig(mode="class", forget_class=5)))
-    refs = references(prep)                                   # original and retrain metrics, once per seed
-    runs = [run_method(prep, m, refs) for m in ("contrastive", "neggrad", "finetune")]
+    ref = reference(prep)                                     # original and retrain metrics, once per seed
+    runs = [run_method(prep, ref, m) for m in ("contrastive", "neggrad", "finetune")]
     rows = summarise([r.report for r in runs])                # mean and std per method, best marked
     print(format_table(rows))
 
@@ -14,19 +14,16 @@ the run options' hyperparameters, when given, laid over every method alike.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from .baselines import METHOD_TITLES, method_unlearn_config
 from .configs import UnlearnConfig
 from .errors import UserInputError
-from .experiment import Prepared, build_report, prepare
-from .metrics import evaluate_model
-from .runner import METHODS, unlearn
-from .steps import Step
-from .training import Progress, TrainedModel
+from .experiment import Experiment, MethodRun, Prepared, prepare, reference, run_method
+from .runner import METHODS
+from .termination import termination_test
 
 # Every method, in display order: the method of the paper first, then the baselines.
 ALL_METHODS = tuple(METHODS)
@@ -48,27 +45,6 @@ COLUMNS = {
 NOT_COMPETING = ("retrain",)
 
 
-@dataclass
-class References:
-    """What every method of one seed is measured against."""
-    retrain: TrainedModel
-    original_metrics: dict
-    retrain_metrics: dict
-
-
-@dataclass
-class MethodRun:
-    report: dict                 # run's JSON object
-    steps: list[Step]            # the evaluated or probed Steps (for curves and embedding maps)
-
-
-def references(prep: Prepared, progress: Progress | None = None) -> References:
-    """The retrain reference (trained once, then cached) and the metrics of original and retrain."""
-    retrain = prep.retrain(progress)
-    return References(retrain, evaluate_model(prep.original.model, prep.data, prep.split, prep.device),
-                      evaluate_model(retrain.model, prep.data, prep.split, prep.device))
-
-
 def method_config(prep: Prepared, method: str, paper: bool = False, **overrides) -> UnlearnConfig:
     """`method`'s defaults for prep's dataset and mode, with prep's unlearning seed and the overrides."""
     exp = prep.exp
@@ -76,30 +52,42 @@ def method_config(prep: Prepared, method: str, paper: bool = False, **overrides)
     return method_unlearn_config(method, exp.data.dataset, exp.forget.mode, paper=paper, **overrides)
 
 
-def run_method(prep: Prepared, method: str, refs: References, cfg: UnlearnConfig | None = None,
-               on_step: Callable[[Step], None] | None = None) -> MethodRun:
-    """Unlearn a fresh copy of prep's original with `method` (cfg: its defaults when None) and report."""
-    if method not in METHODS:
-        raise UserInputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    cfg = cfg or method_config(prep, method)
-    prep = replace(prep, exp=replace(prep.exp, method=method, unlearn=cfg))
-    kept: list[Step] = []
-    for step in unlearn(prep.fresh_model(), prep.data, prep.split, cfg, method=method, device=prep.device):
-        if step.eval is not None or step.probe is not None:
-            kept.append(step)
-        if on_step is not None:
-            on_step(step)
-    report = build_report(prep, kept[-1], kept, refs.retrain, refs.original_metrics, refs.retrain_metrics)
-    return MethodRun(report, kept)
+def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
+                    paper: bool = False, on_run: Callable[[MethodRun], None] | None = None,
+                    on_start: Callable[[int, str], None] | None = None) -> list[MethodRun]:
+    """Every method on every seed (a seed draws the forget set and seeds the unlearning), each from its
+    own defaults with `overrides` laid over all alike. Every configuration is built and checked before
+    anything is trained; the retrain reference is built once per seed and shared by its methods."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise UserInputError(f"unknown method {unknown[0]!r}; valid: {', '.join(METHODS)}")
+    if not methods or not seeds:
+        raise UserInputError("compare needs at least one method and one seed")
+    configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper,
+                                               **{**(overrides or {}), "seed": seed}) for m in methods}
+               for seed in seeds}
+    for per_method in configs.values():
+        for cfg in per_method.values():
+            cfg.validate()
+    runs = []
+    for seed in seeds:
+        prep = prepare(replace(exp, forget=replace(exp.forget, seed=seed), method=methods[0],
+                               unlearn=configs[seed][methods[0]]))
+        ref = reference(prep)
+        for method in methods:
+            if on_start is not None:
+                on_start(seed, method)
+            run = run_method(prep, ref, method, configs[seed][method])
+            runs.append(run)
+            if on_run is not None:
+                on_run(run)
+    return runs
 
 
 def reached(report: dict) -> bool:
-    """Did the final model pass the paper's test on the full sets? Class: Acc(D^u_ts) <= 1/C; sample:
-    Acc(D^u_tr) <= Acc(D_ts). (Whole-budget methods never *stop* on the test, but can pass it.)"""
-    m = report["metrics"]["unlearned"]
-    if report["mode"] == "class":
-        return m["forget_test_acc"] <= report["history"][-1]["termination"]["threshold"] + 1e-12
-    return m["forget_train_acc"] <= m["test_acc"]
+    """Does the final model pass the paper's test on the full sets? (Whole-budget methods never *stop* on
+    the test, but can pass it.)"""
+    return termination_test(report["mode"], report["num_classes"], report["metrics"]["unlearned"]).fired
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -221,77 +209,3 @@ def format_table(rows: list[dict]) -> str:
                      "from the cache) over the method's time (evaluations included); add retrain to --methods to "
                      "time it side by side")
     return "\n".join(lines)
-
-
-# ---- the `compare` subcommand ---------------------------------------------------------------------
-
-def _name_list(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated method names")
-    return names
-
-
-def _seed_list(text: str) -> tuple[int, ...]:
-    try:
-        seeds = tuple(dict.fromkeys(int(part) for part in text.replace(" ", "").split(",") if part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"expected non-negative seeds, got {text!r}")
-    return seeds
-
-
-def add_compare_command(sub) -> None:
-    from .cli import add_experiment_args
-
-    p = sub.add_parser("compare", help="run several methods x seeds on the same forget set and tabulate them")
-    add_experiment_args(p)
-    p.add_argument("--methods", type=_name_list, default=ALL_METHODS,
-                   help=f"comma-separated, from {', '.join(ALL_METHODS)} (default: all)")
-    p.add_argument("--seeds", type=_seed_list, default=None,
-                   help="comma-separated seeds, e.g. 0,1,2 (default: --seed's value); each seeds the forget set "
-                        "draw and the unlearning")
-    p.add_argument("--out", help="write {\"runs\": [...]} (one run report per method and seed) to this JSON file")
-    p.set_defaults(func=cmd_compare)
-
-
-def cmd_compare(args) -> int:
-    from tqdm.auto import tqdm
-
-    from .cli import check_out_path, experiment_from_args, write_json_atomic
-
-    out = check_out_path(args.out)
-    unknown = [m for m in args.methods if m not in METHODS]
-    if unknown:
-        raise UserInputError(f"unknown method {unknown[0]!r}; valid: {', '.join(METHODS)}")
-    seeds = args.seeds if args.seeds is not None else (args.seed,)
-    # Every experiment is built (and so validated) before anything is trained.
-    experiments = {s: {m: experiment_from_args(argparse.Namespace(**{**vars(args), "seed": s}), m)
-                       for m in args.methods} for s in seeds}
-    reports = []
-    bar = tqdm(total=len(seeds) * len(args.methods), desc="compare", unit="run")
-    for seed in seeds:
-        first = experiments[seed][args.methods[0]]
-        prep = prepare(first)
-        refs = references(prep)
-        for method in args.methods:
-            bar.set_postfix(seed=seed, method=method)
-            run = run_method(prep, method, refs, experiments[seed][method].unlearn_config())
-            reports.append(run.report)
-            bar.update(1)
-            m = run.report["metrics"]["unlearned"]
-            bar.write(f"seed {seed} {method:<19} {run.report['steps']:>5} steps {run.report['seconds']:>8.2f} s  "
-                      f"Avg. Gap {100 * m['avg_gap']:6.2f}%  {run.report['stop_reason']}")
-    bar.close()
-    first_report = reports[0]
-    print(f"{first_report['dataset']}/{first_report['model']}, {first_report['mode']} mode, "
-          f"{first_report['forget']['size']} forget samples, seeds {','.join(map(str, seeds))}, "
-          f"device {first_report['device']}")
-    rows = summarise(reports)
-    print(format_table(rows))
-    print(winner(rows)[1])
-    if out is not None:
-        write_json_atomic(out, {"runs": reports})
-        print(f"wrote {out}")
-    return 0

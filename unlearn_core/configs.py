@@ -11,74 +11,108 @@ digits demo. `validate()` raises UserInputError with a one-line message on a bad
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 
 from .errors import UserInputError
+from .settings import check_settings, setting
 
 MODES = ("class", "sample")
+# Registry names; data.DATASETS and models.MODELS are keyed by exactly these (checked when they load).
+DATASET_NAMES = ("digits", "cifar10", "svhn", "mnist", "fashion-mnist", "mini-imagenet")
+MODEL_NAMES = ("cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_small")
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "digits"        # registry name: digits, cifar10, svhn, mnist, fashion-mnist, mini-imagenet
-    data_dir: str | None = None    # where dataset files live; None: $UNLEARN_DATA_DIR or ~/.cache/unlearn/data
-    download: bool = False         # fetch missing torchvision files (never done implicitly)
+    dataset: str = setting("digits", "digits ships with scikit-learn and works offline; the others load their "
+                           "files from the data folder.", label="Dataset", choices=DATASET_NAMES)
+    data_dir: str | None = setting(None, "Where dataset files live (default: $UNLEARN_DATA_DIR or "
+                                   "~/.cache/unlearn/data).", url="-")
+    download: bool = setting(False, "Fetch missing torchvision dataset files (never done implicitly).", url="-")
     split_seed: int = 0            # seeds the train/test split of datasets that ship without one (digits)
+
+    def validate(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class ForgetConfig:
-    mode: str = "class"                    # "class": forget one class; "sample": forget a set of samples
-    forget_class: int = 5                  # class mode: the class id to forget (the paper's default is 5)
-    count: int = 100                       # sample mode: how many random training samples to forget
-    indices: tuple[int, ...] = ()          # sample mode: explicit training indices (overrides count)
-    seed: int = 0                          # sample mode: seeds the random draw of the forget set
+    mode: str = setting("class", "class: forget every training sample of one class; sample: forget a random "
+                        "set of training samples.", label="Forget", choices=MODES, paper="class")
+    forget_class: int = setting(5, "Class mode: the class id whose training samples are forgotten (0 .. C-1).",
+                                label="Forget class", low=0, step=1, paper=5, url="class")
+    count: int = setting(100, "Sample mode: how many random training samples to forget (drawn with the seed).",
+                         label="Forget count", low=1, step=10, paper=500, flag="--forget-count")
+    indices: tuple[int, ...] = setting((), "Sample mode: training indices to forget, comma-separated; they "
+                                       "replace the random draw.", label="Chosen samples",
+                                       flag="--forget-indices")
+    seed: int = setting(0, "Seeds the forget set, the probe set shown in the map and the unlearning's batch "
+                        "order.", label="Seed", low=0, step=1)
 
     def validate(self) -> None:
-        if self.mode not in MODES:
-            raise UserInputError(f"unknown mode {self.mode!r}; valid: {', '.join(MODES)}")
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "cnn"              # registry name: cnn, resnet18/34/50/101, vit_small
+    name: str = setting("cnn", "cnn: a small CNN that trains on digits in seconds on a CPU. ResNets and "
+                        "ViT-small are the paper's models, for the image datasets (slow without a GPU).",
+                        label="Model", choices=MODEL_NAMES, flag="--model", url="model")
+
+    def validate(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """The recipe for the original model and the retrain reference (cross-entropy, SGD)."""
-    epochs: int = 30               # passes over the training data
-    lr: float = 0.05               # SGD learning rate, cosine-annealed to 0
-    momentum: float = 0.9          # SGD momentum
-    weight_decay: float = 5e-4     # L2 penalty
-    batch_size: int = 64           # samples per step
-    seed: int = 0                  # seeds initialisation and batch order
+    epochs: int = setting(30, "Passes over the training data.", low=0, low_open=True, high=10_000)
+    lr: float = setting(0.05, "SGD learning rate, cosine-annealed to 0.", low=0, low_open=True, high=10)
+    momentum: float = setting(0.9, "SGD momentum.", low=0, high=0.999)
+    weight_decay: float = setting(5e-4, "L2 penalty.", low=0, high=1)
+    batch_size: int = setting(64, "Samples per step.", low=0, low_open=True, high=65_536)
+    seed: int = setting(0, "Seeds initialisation and batch order.", low=0)
 
     def validate(self) -> None:
-        _check_positive(self, ("epochs", "lr", "batch_size"))
-        _check_non_negative(self, ("momentum", "weight_decay"))
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class UnlearnConfig:
-    """Hyperparameters of contrastive unlearning. Defaults are the reference code's (METHOD.md)."""
-    tau: float = 0.7               # temperature of the similarities s_ij = z_i . z_j / tau
-    lambda_ul: float = 3.0         # weight of the unlearning (contrastive) loss L_UL
-    lambda_ce: float = 1.0         # weight of cross-entropy on the remaining batch (keeps the rest in place)
-    omega: int = 4                 # remaining batches (= optimiser steps) per forget batch; paper: <= 4
-    lr: float = 1e-3               # SGD learning rate
-    momentum: float = 0.9          # SGD momentum (no weight decay, as in the reference code)
-    batch_size: int = 128          # forget batch size; the remaining batch has the same size
-    max_rounds: int = 3            # a round is one pass over all forget batches; the paper caps at 3
-    max_steps: int = 10_000        # hard step budget, whatever the rounds say
-    eval_every: int = 4            # evaluate and test termination every this many steps (and at the end)
-    probe_every: int = 0           # record probe embeddings every this many steps; 0: never
-    seed: int = 0                  # seeds batch order and remaining-batch draws
+    """Hyperparameters of contrastive unlearning. Defaults are the reference code's (METHOD.md).
+    Bounds are wide but finite: past them a run only diverges or overflows."""
+    tau: float = setting(0.7, "Temperature τ of the similarities s_ij = z_i·z_j/τ: lower sharpens both the pull "
+                         "toward other classes and the push away from the own class.", label="τ (temperature)",
+                         low=0.01, high=100, step=0.05, paper=0.7, search="log")
+    lambda_ul: float = setting(3.0, "Weight λ_UL of the contrastive unlearning loss L_UL: how hard the forget "
+                               "samples are pushed out of their class's region.", label="λ_UL", low=0,
+                               high=1000, step=0.5, paper=3.0, search="linear")
+    lambda_ce: float = setting(1.0, "Weight λ_CE of cross-entropy on the remaining batch: keeps the remaining "
+                               "samples classified and their embeddings in place (0 shows what happens "
+                               "without it).", label="λ_CE", low=0, high=1000, step=0.5, paper=1.0,
+                               search="linear")
+    omega: int = setting(4, "Remaining batches, i.e. optimiser steps, per forget batch (the paper keeps it at "
+                         "most 4).", label="ω (steps per forget batch)", low=1, high=64, step=1, paper=4,
+                         search="linear")
+    lr: float = setting(1e-3, "SGD learning rate of the unlearning steps.", label="Learning rate", low=0,
+                        low_open=True, high=10, step=1e-3, paper=1e-3, search="log")
+    momentum: float = setting(0.9, "SGD momentum (no weight decay, as in the reference code).",
+                              label="Momentum", low=0, high=0.999, step=0.05, paper=0.9, search="linear")
+    batch_size: int = setting(128, "Forget batch size (the anchors); every remaining batch has the same size.",
+                              label="Batch size", low=1, high=65_536, step=1, paper=128, search="log")
+    max_rounds: int = setting(3, "Cap on rounds; a round is one pass over the forget set.", label="Max rounds",
+                              low=1, high=1000, step=1, paper=3, search="linear")
+    max_steps: int = setting(10_000, "Hard cap on optimiser steps, whatever the rounds say (a safety budget).",
+                             label="Max steps", low=1, high=10_000_000, step=1, search="log")
+    eval_every: int = setting(4, "Evaluate the small eval sets and test termination every N steps (the paper "
+                              "tests once a round).", label="Evaluate every N steps", low=1, high=1_000_000,
+                              step=1, search="linear")
+    probe_every: int = setting(0, "Record the probe embeddings (the map's frames) every N steps; 0: never.",
+                               low=0, high=1_000_000, flag="-", url="-")
+    seed: int = setting(0, "Seeds batch order and remaining-batch draws.", low=0, flag="-", url="-")
 
     def validate(self) -> None:
-        _check_positive(self, ("tau", "omega", "lr", "batch_size", "max_rounds", "max_steps", "eval_every"))
-        _check_non_negative(self, ("lambda_ul", "lambda_ce", "momentum", "probe_every"))
+        check_settings(self)
         if self.lambda_ul == 0 and self.lambda_ce == 0:
             raise UserInputError("lambda_ul and lambda_ce are both 0: the objective is empty; set either above 0")
 
@@ -116,24 +150,6 @@ DATASET_TRAIN_DEFAULTS: dict[str, dict] = {
 
 def default_train_config(dataset: str, **overrides) -> TrainConfig:
     return replace(TrainConfig(), **{**DATASET_TRAIN_DEFAULTS.get(dataset, {}), **overrides})
-
-
-def _check_positive(cfg, names) -> None:
-    for name in names:
-        value = getattr(cfg, name)
-        if not _is_finite_number(value) or value <= 0:
-            raise UserInputError(f"{name.replace('_', '-')} must be a number > 0, got {value!r}")
-
-
-def _check_non_negative(cfg, names) -> None:
-    for name in names:
-        value = getattr(cfg, name)
-        if not _is_finite_number(value) or value < 0:
-            raise UserInputError(f"{name.replace('_', '-')} must be a number >= 0, got {value!r}")
-
-
-def _is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def config_dict(cfg) -> dict:

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .configs import DataConfig
+from .configs import DATASET_NAMES, DataConfig
 from .errors import UserInputError
 
 MINI_IMAGENET_SIZE = 84
@@ -218,3 +218,4 @@ DATASETS: dict[str, Callable[[DataConfig], ImageData]] = {
     "fashion-mnist": _torchvision("fashion-mnist", _mnist_like("FashionMNIST")),
     "mini-imagenet": _load_mini_imagenet,
 }
+assert tuple(DATASETS) == DATASET_NAMES, "configs.DATASET_NAMES names the registry's datasets, in order"

@@ -4,13 +4,14 @@
     report = run_experiment(exp)          # the JSON object the CLI writes with --out
     report["metrics"]["unlearned"]["test_acc"], report["metrics"]["unlearned"]["avg_gap"]
 
-`prepare()` does the expensive, shareable part once (data, split, original model); the app, the
-compare command and the sweeps reuse it and run `unlearn()` themselves.
+`prepare()` does the expensive, shareable part once (data, split, original model) and `reference()` the
+retrain reference; `run_method()` runs one method on them and builds the report. The CLI, compare, the
+sweeps, the app and the benchmarks all go through these three.
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -19,9 +20,11 @@ from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, Unlear
                       default_train_config)
 from .baselines import method_unlearn_config
 from .data import ImageData, load_dataset
-from .devices import pick_device
+from .devices import DEVICE_CHOICES, pick_device
 from .metrics import METRIC_KEYS, evaluate_model, gaps_to_retrain
-from .runner import unlearn
+from .errors import UserInputError
+from .runner import METHODS, evaluate_small, unlearn
+from .settings import check_settings, setting
 from .splits import Split, make_split
 from .steps import Step
 from .training import Progress, TrainedModel, get_original, get_retrain
@@ -34,8 +37,10 @@ class Experiment:
     model: ModelConfig = ModelConfig()
     train: TrainConfig | None = None         # None: the dataset's recipe (default_train_config)
     unlearn: UnlearnConfig | None = None     # None: the method's defaults for the dataset and mode
-    method: str = "contrastive"
-    device: str = "auto"
+    method: str = setting("contrastive", "The unlearning method: contrastive (the paper's) or a baseline, which "
+                          "starts from its own paper's hyperparameters adapted to the dataset (docs/COMPARE.md).",
+                          label="Method", choices=tuple(METHODS), url="-")
+    device: str = setting("auto", "auto: CUDA, then MPS, then CPU.", label="Device", choices=DEVICE_CHOICES)
     use_cache: bool = True                   # False: train the original and retrain afresh (for timings)
 
     def train_config(self) -> TrainConfig:
@@ -66,6 +71,9 @@ class Prepared:
 def prepare(exp: Experiment, progress: Progress | None = None) -> Prepared:
     """Load the data, draw the forget set and get the original model (trained once, then cached).
     Raises UserInputError for bad input before anything is trained or written."""
+    check_settings(exp)
+    for part in (exp.data, exp.forget, exp.model):
+        part.validate()
     device = pick_device(exp.device)
     exp.train_config().validate()
     exp.unlearn_config().validate()
@@ -76,64 +84,87 @@ def prepare(exp: Experiment, progress: Progress | None = None) -> Prepared:
     return Prepared(exp, data, split, original, device)
 
 
-def evaluated_history(steps: list[Step]) -> list[dict]:
-    """One entry per evaluated step. The closing Step repeats the step number of an evaluation that fell
-    on the last update (the runner learns it was the last only afterwards); the closing one is kept."""
-    by_step = {s.step: s.history_entry() for s in steps if s.eval is not None}
-    return list(by_step.values())
+@dataclass
+class Reference:
+    """What every run on one prepared experiment is measured against: built once, shared by all methods."""
+    retrain: TrainedModel            # the gold standard: retrained without the forget set (trained once, cached)
+    original_metrics: dict           # every metric of the original model on the full splits
+    retrain_metrics: dict            # every metric of the retrain model on the full splits
+    retrain_eval: dict               # the retrain model's accuracies on the small eval sets (never the test sets)
 
 
-def build_report(prep: Prepared, final: Step, history: list[Step], retrain: TrainedModel,
-                 original_metrics: dict | None = None, retrain_metrics: dict | None = None) -> dict:
-    """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history."""
-    exp = prep.exp
-    original_metrics = original_metrics or evaluate_model(prep.original.model, prep.data, prep.split, prep.device)
-    retrain_metrics = retrain_metrics or evaluate_model(retrain.model, prep.data, prep.split, prep.device)
+@dataclass
+class MethodRun:
+    report: dict                     # the run's JSON object (what `run --out` writes)
+    steps: list[Step]                # the evaluated or probed Steps, the closing one last (curves, maps)
+
+
+def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
+    """The retrain reference (trained once, then cached) and the metrics of the original and the retrain."""
+    retrain = prep.retrain(progress)
+    return Reference(retrain, evaluate_model(prep.original.model, prep.data, prep.split, prep.device),
+                     evaluate_model(retrain.model, prep.data, prep.split, prep.device),
+                     evaluate_small(retrain.model, prep.data, prep.split, prep.device))
+
+
+def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
+    """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history.
+    `steps` ends with the closing Step; the history has one entry per evaluated step."""
+    exp, final = prep.exp, steps[-1]
     metrics = {}
-    for name, values in (("original", original_metrics), ("unlearned", final.metrics), ("retrain", retrain_metrics)):
+    for name, values in (("original", ref.original_metrics), ("unlearned", final.metrics),
+                         ("retrain", ref.retrain_metrics)):
         row = {k: values.get(k) for k in METRIC_KEYS}
-        row["avg_gap"] = gaps_to_retrain(values, retrain_metrics, exp.forget.mode)["avg_gap"]
+        row["avg_gap"] = gaps_to_retrain(values, ref.retrain_metrics, exp.forget.mode)["avg_gap"]
         metrics[name] = row
     return {
         "method": exp.method,
         "dataset": exp.data.dataset,
         "model": exp.model.name,
         "mode": exp.forget.mode,
+        "num_classes": prep.split.num_classes,
         "seed": exp.unlearn_config().seed,
         "forget": config_dict(exp.forget) | {"size": int(len(prep.split.forget_train))},
         "hyperparameters": config_dict(exp.unlearn_config()),
         "device": str(prep.device),
-        "terminated": bool(final.stop_reason and final.stop_reason.startswith("terminated")),
+        "outcome": final.outcome.value,
+        "terminated": final.terminated,
         "stop_reason": final.stop_reason,
         "steps": final.step,
         "seconds": final.seconds,
-        "retrain_seconds": retrain.seconds,
-        "retrain_seconds_source": "read from the cache file (measured when it was trained)" if retrain.from_cache
+        "retrain_seconds": ref.retrain.seconds,
+        "retrain_seconds_source": "read from the cache file (measured when it was trained)" if ref.retrain.from_cache
         else "measured in this run",
-        "speedup": retrain.seconds / final.seconds if final.seconds > 0 else None,
+        "speedup": ref.retrain.seconds / final.seconds if final.seconds > 0 else None,
         "original_seconds": prep.original.seconds,
         "metrics": metrics,
-        "history": evaluated_history(history),
+        "history": [s.history_entry() for s in steps if s.eval is not None],
     }
+
+
+def run_method(prep: Prepared, ref: Reference, method: str | None = None, cfg: UnlearnConfig | None = None,
+               on_step: Callable[[Step], None] | None = None) -> MethodRun:
+    """Unlearn a fresh copy of prep's original with `method` (default: prep.exp's) and `cfg` (default: the
+    method's defaults for the dataset and mode, with prep's seed), and report against `ref`. The one
+    run-and-report path: the CLI, compare, the sweeps, the app's Compare page and the benchmarks use it."""
+    method = method or prep.exp.method
+    if method not in METHODS:
+        raise UserInputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    if cfg is None:
+        cfg = prep.exp.unlearn_config() if method == prep.exp.method else method_unlearn_config(
+            method, prep.exp.data.dataset, prep.exp.forget.mode, seed=prep.exp.unlearn_config().seed)
+    prep = replace(prep, exp=replace(prep.exp, method=method, unlearn=cfg))
+    kept: list[Step] = []
+    for step in unlearn(prep.fresh_model(), prep.data, prep.split, cfg, method=method, device=prep.device):
+        if step.eval is not None or step.probe is not None or step.stop:
+            kept.append(step)
+        if on_step is not None:
+            on_step(step)
+    return MethodRun(build_report(prep, kept, ref), kept)
 
 
 def run_experiment(exp: Experiment, on_step: Callable[[Step], None] | None = None,
                    progress: Progress | None = None) -> dict:
     """prepare, unlearn to the end, train (or load) the retrain reference, and report."""
     prep = prepare(exp, progress)
-    return run_prepared(prep, on_step, progress)
-
-
-def run_prepared(prep: Prepared, on_step: Callable[[Step], None] | None = None,
-                 progress: Progress | None = None) -> dict:
-    """Unlearn a fresh copy of prep's original model with prep.exp's method and settings, and report.
-    To try other settings on the same data and original: `dataclasses.replace(prep, exp=...)`."""
-    exp = prep.exp
-    history = []
-    for step in unlearn(prep.fresh_model(), prep.data, prep.split, exp.unlearn_config(), method=exp.method,
-                        device=prep.device):
-        history.append(step)
-        if on_step is not None:
-            on_step(step)
-    retrain = prep.retrain(progress)
-    return build_report(prep, history[-1], history, retrain)
+    return run_method(prep, reference(prep, progress), on_step=on_step).report

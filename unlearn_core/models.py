@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .configs import ModelConfig
+from .configs import MODEL_NAMES, ModelConfig
 from .data import ImageData
 from .errors import UserInputError
 
@@ -88,6 +88,7 @@ MODELS: dict[str, Callable[[int, int], tuple[nn.Module, int]]] = {
     "resnet101": _resnet(101),
     "vit_small": _vit_small,
 }
+assert tuple(MODELS) == MODEL_NAMES, "configs.MODEL_NAMES names the registry's models, in order"
 
 
 def build_model(cfg: ModelConfig, data: ImageData) -> EmbeddingClassifier:

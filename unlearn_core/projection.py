@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
+
+from .files import write_atomic
 
 MAP_FORMAT = "unlearn-map-v1"
 # BLAS on one thread for a frame's small products and SVD: on a busy 2-core machine OpenBLAS's threads
@@ -148,15 +148,8 @@ def map_for(prep, settings: MapSettings = MapSettings(), on_fit: Callable[[], No
 
 
 def _save_atomic(path: Path, proj: MapProjection) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, format=np.array(MAP_FORMAT), reference=proj.reference, layout=proj.layout)
-        os.replace(tmp, path)       # a reader sees the old file or the whole new one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: np.savez(f, format=np.array(MAP_FORMAT), reference=proj.reference,
+                                          layout=proj.layout))
 
 
 def _load(path: Path, reference: np.ndarray, anchors: np.ndarray, settings: MapSettings) -> MapProjection | None:

@@ -8,14 +8,16 @@
 
 The method (contrastive by default; baselines register in METHODS) only performs optimiser steps.
 This runner counts and times them, evaluates the small eval sets every `eval_every` steps and at the
-end, applies the paper's termination test, records probe embeddings every `probe_every` steps, stops
-on a step budget, and guards against a non-finite loss or weight by restoring the last good weights. The
-consumer may stop iterating at any step; nothing global is touched.
+end, applies the paper's termination test (termination.py), records probe embeddings every
+`probe_every` steps, stops on a step budget, and guards against a non-finite loss or weight by
+restoring the last good weights. The closing Step says why in a typed `outcome`. The consumer may stop
+iterating at any step; the run's seed is set on torch's global generator (the baselines draw from it).
 """
 from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 from typing import Callable, Iterator
 
 import numpy as np
@@ -30,7 +32,8 @@ from .devices import pick_device
 from .errors import UserInputError
 from .metrics import accuracy, evaluate_model, infer
 from .splits import Split
-from .steps import ProbeFrame, Step, Termination, Update
+from .steps import Outcome, ProbeFrame, Step, Update
+from .termination import termination_test
 
 # A method: (model, data, split, cfg, device, rng) -> optimiser-step Updates. Baselines: baselines/.
 Method = Callable[[torch.nn.Module, ImageData, Split, UnlearnConfig, torch.device, np.random.Generator], Iterator[Update]]
@@ -44,17 +47,6 @@ def evaluate_small(model: torch.nn.Module, data: ImageData, split: Split, device
     """Accuracy on each small eval set, keyed like the metrics (forget_train_acc, ...)."""
     return {f"{name}_acc": accuracy(infer(model, data, es.source, es.indices, device))
             for name, es in split.eval_sets.items()}
-
-
-def termination_test(split: Split, accs: dict[str, float]) -> Termination:
-    """The paper's stopping rule. Class: Acc(D^u_ts) <= 1/C. Sample: Acc(D^u_eval) <= Acc(D^ts_eval)."""
-    if split.mode == "class":
-        value, threshold = accs["forget_test_acc"], 1.0 / split.num_classes
-        rule = f"forget-test accuracy <= 1/C = {threshold:.3f}"
-    else:
-        value, threshold = accs["forget_train_acc"], accs["test_acc"]
-        rule = "forget-eval accuracy <= test-eval accuracy"
-    return Termination(rule=rule, value=value, threshold=threshold, fired=value <= threshold)
 
 
 def probe_frame(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> ProbeFrame:
@@ -86,8 +78,13 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             final_metrics: bool = True) -> Iterator[Step]:
     """Unlearn split.forget_train from `model` (in place), yielding one Step per optimiser step.
 
-    Step 0 is the untouched model (evaluated, with a probe frame when probe_every > 0). The last Step
-    has stop=True, a stop_reason and, when final_metrics, every metric on the full splits."""
+    Step 0 is the untouched model (evaluated, with a probe frame when probe_every > 0). Step numbers
+    rise by one; exactly one Step closes the run: it has an `outcome` (stop=True), a stop_reason and,
+    when final_metrics, every metric on the full splits, measured on the model as it is at that step.
+
+    Whether step k closes the run is known only once the method has been asked for update k+1 (a method
+    says it is done by ending), so step k is handed out after that update: while a consumer holds a
+    non-closing Step, the model may already be one update further on."""
     cfg.validate()
     if method not in METHODS:
         raise UserInputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
@@ -103,42 +100,62 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     good = [t.detach().clone() for t in model.state_dict().values()]
     elapsed = 0.0
 
-    def evaluated(step_no, round_no, losses, *, final=False, reason=None, guarded=False) -> Step:
+    def timed(work):
         nonlocal elapsed
         start = time.perf_counter()
-        accs = evaluate_small(model, data, split, device)
-        term = termination_test(split, accs)
-        elapsed += time.perf_counter() - start
-        stop = final or (term.fired and stops_on_test)
-        # The paper's test decides whenever it fires, also at the closing evaluation that a round or step
-        # budget forced (else a run that reached the threshold on its last step reads "not terminated").
-        # Only the NaN guard's reason outranks it: the restored weights are not where the run had got to.
-        if term.fired and stops_on_test and not guarded:
-            reason = f"terminated: {term.rule} ({term.value:.3f} <= {term.threshold:.3f})"
-        probe = probe_frame(model, data, split, device) if cfg.probe_every and (
-            step_no % cfg.probe_every == 0 or stop) else None
-        metrics = evaluate_model(model, data, split, device) if stop and final_metrics else None
-        return Step(step_no, round_no, losses, elapsed, accs, term, probe, metrics, stop, reason if stop else None)
-
-    first = evaluated(0, 0, {})
-    if first.stop:
-        yield Step(**{**first.__dict__, "stop_reason": "terminated before any update: " + first.stop_reason.removeprefix("terminated: ")})
-        return
-    yield first
-
-    step_no, round_no, losses = 0, 0, {}
-    while True:
-        for saved, live in zip(good, model.state_dict().values()):
-            saved.copy_(live)
-        start = time.perf_counter()
-        update = next(updates, None)
+        result = work()
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - start
+        return result
+
+    def observe(step_no: int, round_no: int, losses: dict) -> Step:
+        """Step `step_no` as the model is now: evaluated every eval_every steps, probed every probe_every."""
+        accs = term = probe = None
+        if step_no % cfg.eval_every == 0:
+            accs = timed(lambda: evaluate_small(model, data, split, device))
+            term = termination_test(split.mode, split.num_classes, accs)
+        if cfg.probe_every and step_no % cfg.probe_every == 0:
+            probe = probe_frame(model, data, split, device)
+        return Step(step_no, round_no, losses, elapsed, accs, term, probe)
+
+    def close(step: Step, outcome: Outcome, reason: str) -> Step:
+        """`step` as the run's last: evaluated and probed if it was not, with the outcome and final metrics."""
+        accs, term = step.eval, step.termination
+        if accs is None:
+            accs = timed(lambda: evaluate_small(model, data, split, device))
+            term = termination_test(split.mode, split.num_classes, accs)
+        # The paper's test decides whenever it fires, also at the closing evaluation that a round or step
+        # budget forced (else a run that reached the threshold on its last step reads "not terminated").
+        # Not after a divergence: the restored weights are not where the run had got to.
+        if term.fired and stops_on_test and outcome is not Outcome.DIVERGED:
+            outcome = Outcome.TERMINATED
+            when = "before any update" if step.step == 0 else f"at step {step.step}"
+            reason = f"terminated {when}: {term.rule} ({term.value:.3f} <= {term.threshold:.3f})"
+        probe = step.probe
+        if probe is None and cfg.probe_every:
+            probe = probe_frame(model, data, split, device)
+        metrics = evaluate_model(model, data, split, device) if final_metrics else None
+        return replace(step, seconds=elapsed, eval=accs, termination=term, probe=probe, metrics=metrics,
+                       outcome=outcome, stop_reason=reason)
+
+    step = observe(0, 0, {})
+    while True:
+        if step.termination is not None and step.termination.fired and stops_on_test:
+            yield close(step, Outcome.TERMINATED, "")
+            return
+        if step.step >= cfg.max_steps:
+            yield close(step, Outcome.STEP_BUDGET, f"step budget ({cfg.max_steps}) reached")
+            return
+        for saved, live in zip(good, model.state_dict().values()):
+            saved.copy_(live)
+        update = timed(lambda: next(updates, None))
         if update is None:
-            yield evaluated(step_no, round_no, losses, final=True,
-                            reason=f"max rounds ({cfg.max_rounds}) reached without termination" if stops_on_test
-                            else f"max rounds ({cfg.max_rounds}) reached: {method} runs its whole budget")
+            if stops_on_test:
+                yield close(step, Outcome.ROUND_CAP, f"max rounds ({cfg.max_rounds}) reached without termination")
+            else:
+                yield close(step, Outcome.WHOLE_BUDGET,
+                            f"max rounds ({cfg.max_rounds}) reached: {method} runs its whole budget")
             return
         # A finite loss does not make the update's result finite: the loss is computed before the step, and
         # a huge step can overflow the weights (or BatchNorm's running statistics) while the next losses
@@ -146,19 +163,8 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         if not all(np.isfinite(v) for v in update.losses.values()) or not _state_is_finite(model):
             for saved, live in zip(good, model.state_dict().values()):
                 live.copy_(saved)
-            yield evaluated(step_no, round_no, losses, final=True, guarded=True,
-                            reason=f"non-finite loss or weights at step {step_no + 1}; weights restored to step {step_no}")
+            yield close(step, Outcome.DIVERGED, f"diverged at step {step.step + 1} (non-finite loss or weights); "
+                                                f"weights restored to step {step.step}")
             return
-        step_no, round_no, losses = step_no + 1, update.round, update.losses
-        if step_no >= cfg.max_steps:
-            yield evaluated(step_no, round_no, losses, final=True, reason=f"step budget ({cfg.max_steps}) reached")
-            return
-        if step_no % cfg.eval_every == 0:
-            step = evaluated(step_no, round_no, losses)
-            yield step
-            if step.stop:
-                return
-        elif cfg.probe_every and step_no % cfg.probe_every == 0:
-            yield Step(step_no, round_no, losses, elapsed, probe=probe_frame(model, data, split, device))
-        else:
-            yield Step(step_no, round_no, losses, elapsed)
+        yield step
+        step = observe(step.step + 1, update.round, update.losses)

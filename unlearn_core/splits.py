@@ -45,10 +45,6 @@ class Split:
     probe: np.ndarray                 # training indices shown in the map: forget samples first
     probe_is_forget: np.ndarray       # bool, same length as probe
 
-    def termination_keys(self) -> tuple[str, str | None]:
-        """(measured eval set, compared eval set or None for the fixed 1/C threshold)."""
-        return ("forget_test", None) if self.mode == "class" else ("forget_train", "test")
-
 
 def make_split(data: ImageData, cfg: ForgetConfig, eval_size: int = EVAL_SIZE,
                probe_size: int = PROBE_SIZE) -> Split:

@@ -6,9 +6,19 @@ benchmarks, sweeps, tests) reads Steps, whatever the method.
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 import numpy as np
+
+
+class Outcome(enum.Enum):
+    """Why a run stopped. The value is what reports and tables write."""
+    TERMINATED = "terminated"            # the paper's test fired (possibly before any update)
+    ROUND_CAP = "round cap"              # max_rounds done without the test firing
+    STEP_BUDGET = "step budget"          # max_steps reached
+    DIVERGED = "diverged"                # a non-finite loss or weight; the last finite weights were restored
+    WHOLE_BUDGET = "whole budget"        # a method that ignores the test (retrain, SCRUB, UNSIR) ran its budget
 
 
 @dataclass(frozen=True)
@@ -44,8 +54,17 @@ class Step:
     termination: Termination | None = None        # the stopping test, when evaluated
     probe: ProbeFrame | None = None               # probe embeddings, when recorded
     metrics: dict | None = None                   # every metric on the full splits, at the last step only
-    stop: bool = False
-    stop_reason: str | None = None
+    outcome: Outcome | None = None                # set on the closing Step only (the one with stop=True)
+    stop_reason: str | None = None                # the outcome in words, with its figures, for people
+
+    @property
+    def stop(self) -> bool:
+        """True on the closing Step: the runner yields exactly one, and nothing after it."""
+        return self.outcome is not None
+
+    @property
+    def terminated(self) -> bool:
+        return self.outcome is Outcome.TERMINATED
 
     def history_entry(self) -> dict:
         """A JSON-ready summary of an evaluated step (no arrays)."""

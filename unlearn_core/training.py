@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from .batches import shuffled_batches, take
 from .configs import DataConfig, ModelConfig, TrainConfig, config_dict
 from .data import ImageData, load_dataset
 from .devices import autocast, pick_device
+from .files import write_atomic
 from .models import EmbeddingClassifier, build_model, prepare_for_device
 from .splits import Split
 
@@ -156,18 +156,9 @@ def _cached_train(key, desc, data, model_cfg, train_cfg, indices, device, use_ca
 
 
 def _save_atomic(path: Path, key: str, model: torch.nn.Module, seconds: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": CACHE_FORMAT, "key": key, "seconds": float(seconds), "state_dict": state}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)       # atomic: a reader sees the old file or the whole new one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: torch.save({"format": CACHE_FORMAT, "key": key, "seconds": float(seconds),
+                                             "state_dict": state}, f))
 
 
 def _load(path: Path, key: str, data: ImageData, model_cfg: ModelConfig):

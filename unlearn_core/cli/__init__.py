@@ -1,0 +1,36 @@
+"""The command line, a layer over the engine that nothing else imports: `python -m unlearn_core ...`.
+
+    python -m unlearn_core run [--dataset digits --mode class --forget-class 5 --lr 0.01 ...] [--out run.json]
+    python -m unlearn_core compare --methods contrastive,neggrad --seeds 0,1,2
+    python -m unlearn_core sweep --space lr=loguniform:1e-3:1e-1 --samples 8
+
+Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..errors import UserInputError
+from .args import OneLineParser, fail
+from .compare import add_compare_command
+from .run import add_run_command
+from .sweep import add_sweep_command
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m unlearn_core", description="Contrastive machine unlearning.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for register in (add_run_command, add_compare_command, add_sweep_command):
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserInputError as err:
+        return fail(str(err))
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130

@@ -1,0 +1,69 @@
+"""`python -m unlearn_core compare`: several methods x seeds on the same forget set, tabulated."""
+from __future__ import annotations
+
+import argparse
+
+from tqdm.auto import tqdm
+
+from ..compare import ALL_METHODS, compare_methods, format_table, summarise, winner
+from ..files import check_out_path, write_json_atomic
+from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides
+
+
+def _name_list(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated method names")
+    return names
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(dict.fromkeys(int(part) for part in text.replace(" ", "").split(",") if part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not seeds or min(seeds) < 0 or max(seeds) > 2 ** 31 - 1:
+        raise argparse.ArgumentTypeError(f"expected seeds from 0 to {2 ** 31 - 1}, got {text!r}")
+    return seeds
+
+
+def add_compare_command(sub) -> None:
+    p = sub.add_parser("compare", help="run several methods x seeds on the same forget set and tabulate them")
+    add_experiment_args(p)
+    p.add_argument("--methods", type=_name_list, default=ALL_METHODS,
+                   help=f"comma-separated, from {', '.join(ALL_METHODS)} (default: all)")
+    p.add_argument("--seeds", type=_seed_list, default=None,
+                   help="comma-separated seeds, e.g. 0,1,2 (default: --seed's value); each seeds the forget set "
+                        "draw and the unlearning")
+    p.add_argument("--out", help="write {\"runs\": [...]} (one run report per method and seed) to this JSON file")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    out = check_out_path(args.out)
+    exp = experiment_from_args(args, args.methods[0] if args.methods else None)
+    seeds = args.seeds if args.seeds is not None else (args.seed,)
+    bar = tqdm(total=len(seeds) * len(args.methods), desc="compare", unit="run")
+
+    def on_run(run):
+        r = run.report
+        bar.update(1)
+        bar.write(f"seed {r['seed']} {r['method']:<19} {r['steps']:>5} steps {r['seconds']:>8.2f} s  "
+                  f"Avg. Gap {100 * r['metrics']['unlearned']['avg_gap']:6.2f}%  {r['stop_reason']}")
+
+    try:
+        runs = compare_methods(exp, args.methods, seeds, hyperparameter_overrides(args), paper=args.paper_defaults,
+                               on_run=on_run, on_start=lambda seed, method: bar.set_postfix(seed=seed, method=method))
+    finally:
+        bar.close()
+    reports = [run.report for run in runs]
+    first = reports[0]
+    print(f"{first['dataset']}/{first['model']}, {first['mode']} mode, {first['forget']['size']} forget samples, "
+          f"seeds {','.join(map(str, seeds))}, device {first['device']}")
+    rows = summarise(reports)
+    print(format_table(rows))
+    print(winner(rows)[1])
+    if out is not None:
+        write_json_atomic(out, {"runs": reports})
+        print(f"wrote {out}")
+    return 0
