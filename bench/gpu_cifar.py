@@ -94,6 +94,7 @@ def main() -> int:
         "unlearn_steps": last.step,
         "unlearn_seconds": last.seconds,
         "steps_per_second": last.step / last.seconds if last.seconds else None,
+        "outcome": last.outcome.value,
         "stop_reason": last.stop_reason,
         "peak_gpu_memory_mb_unlearning": peak,
         "retrain_seconds": retrain_seconds,

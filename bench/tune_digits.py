@@ -36,7 +36,7 @@ def run(quick: bool = False) -> dict:
             for seed, prep in preps.items():
                 cfg = replace(UnlearnConfig(), seed=seed, **setting)
                 *_, last = unlearn(prep.fresh_model(), prep.data, prep.split, cfg, device=prep.device)
-                runs.append({"terminated": last.stop_reason.startswith("terminated"), "steps": last.step,
+                runs.append({"terminated": last.terminated, "steps": last.step,
                              "drop_points": 100 * (before[seed] - last.metrics[utility]),
                              "forget_train_acc": last.metrics["forget_train_acc"]})
             rows.append({**setting, "all_terminated": all(r["terminated"] for r in runs),

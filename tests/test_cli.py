@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from unlearn_core.cli import build_parser, experiment_from_args, main
+from unlearn_core.cli import build_parser, main
+from unlearn_core.cli.args import experiment_from_args
 from unlearn_core.configs import DATASET_TRAIN_DEFAULTS, UnlearnConfig, default_train_config
 from unlearn_core.metrics import METRIC_KEYS
 
@@ -55,8 +56,8 @@ BAD_INPUTS = {
     "forget more than the training set": (["--mode", "sample", "--forget-count", "99999"], "forget count"),
     "index out of range": (["--mode", "sample", "--forget-indices", f"3,17,{DIGITS_TRAIN_SIZE}"],
                            f"forget index {DIGITS_TRAIN_SIZE} is out of range; valid: 0..{DIGITS_TRAIN_SIZE - 1}"),
-    "negative index": (["--mode", "sample", "--forget-indices", "-4"], "forget index -4 is out of range"),
-    "non-numeric index": (["--mode", "sample", "--forget-indices", "3,x"], "comma-separated integers"),
+    "negative index": (["--mode", "sample", "--forget-indices", "-4"], "--forget-indices: forget-indices must be whole numbers from 0"),
+    "non-numeric index": (["--mode", "sample", "--forget-indices", "3,x"], "comma-separated whole numbers"),
     "every index": (["--mode", "sample", "--forget-indices", ",".join(map(str, range(DIGITS_TRAIN_SIZE)))],
                     "whole training set"),
     "non-numeric lr": (["--lr", "fast"], "--lr"),
@@ -74,6 +75,16 @@ BAD_INPUTS = {
     "negative momentum": (["--momentum", "-0.9"], "--momentum"),
     "zero eval cadence": (["--eval-every", "0"], "--eval-every"),
     "negative seed": (["--seed", "-1"], "--seed"),
+    # past a setting's bounds a run can only overflow: refused before anything runs (they used to crash)
+    "huge lr": (["--lr", "1e9"], "--lr"),
+    "overflowing lr": (["--lr", "1e300"], "--lr"),
+    "tiny tau": (["--tau", "1e-9"], "--tau"),
+    "huge lambda": (["--lambda-ul", "1e9"], "--lambda-ul"),
+    "momentum past 1": (["--momentum", "10"], "--momentum"),
+    "seed past 32 bits": (["--seed", "1180591620717411303424"], "--seed"),
+    "index past 64 bits": (["--mode", "sample", "--forget-indices", "1000000000000000000000000000000"],
+                           "--forget-indices"),
+    "out in /proc": (["--out", "/proc/x.json"], "cannot write /proc/x.json"),
     "out folder missing": (["--out", "{missing}/run.json"], "does not exist"),
     "out is a folder": (["--out", "{folder}"], "is a folder"),
 }
@@ -171,7 +182,9 @@ def check_report(report: dict, mode: str) -> None:
     history = report["history"]
     assert history[0]["step"] == 0 and history[-1]["step"] == report["steps"]
     assert all(set(entry) >= {"step", "round", "seconds", "losses", "eval", "termination"} for entry in history)
-    assert [e["step"] for e in history] == sorted(e["step"] for e in history)
+    assert [e["step"] for e in history] == sorted(set(e["step"] for e in history))   # no repeated step
+    assert report["outcome"] in {"terminated", "round cap", "step budget", "diverged", "whole budget"}
+    assert report["terminated"] == (report["outcome"] == "terminated")
 
 
 def run_to_file(sandbox_root: Path, capsys, *args) -> tuple[dict, str]:
@@ -185,7 +198,7 @@ def run_to_file(sandbox_root: Path, capsys, *args) -> tuple[dict, str]:
 def test_class_run_end_to_end(tmp_path, capsys, tiny_recipe):
     report, stdout = run_to_file(tmp_path, capsys)                      # the defaults: digits, class 5
     check_report(report, "class")
-    assert report["terminated"] and report["stop_reason"].startswith("terminated")
+    assert report["terminated"] and report["outcome"] == "terminated"
     unlearned, original = report["metrics"]["unlearned"], report["metrics"]["original"]
     assert unlearned["forget_test_acc"] <= 0.1 and unlearned["forget_train_acc"] <= 0.1
     assert original["forget_test_acc"] > 0.5                            # it did have something to forget

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from unlearn_core import cli, configs
-from unlearn_core.compare import format_table, references, run_method, summarise, winner
+from unlearn_core.compare import format_table, summarise, winner
+from unlearn_core.experiment import reference, run_method
 
 from conftest import TINY_TRAIN
 
@@ -38,8 +39,7 @@ def test_compare_writes_one_run_report_per_method_and_seed(compared, class_prep,
     assert [(r["method"], r["seed"]) for r in runs] == [
         (m, s) for s in (0, 1) for m in ("contrastive", "neggrad", "boundary_expanding")]
     # The same keys as `run`'s report, built by the same function.
-    refs = references(class_prep)
-    single = run_method(class_prep, "neggrad", refs).report
+    single = run_method(class_prep, reference(class_prep), "neggrad").report
     assert all(set(r) == set(single) for r in runs)
     assert all(set(r["metrics"]) == {"original", "unlearned", "retrain"} for r in runs)
     assert all(r["hyperparameters"]["max_steps"] == 4 and r["steps"] <= 4 for r in runs)
@@ -70,6 +70,7 @@ def test_run_accepts_a_baseline_method(class_prep, short_recipe, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--methods", "contrastive,nope"], "unknown method 'nope'"),
     (["--seeds", "0,x"], "expected comma-separated integers"),
+    (["--out", "/proc/cmp.json"], "cannot write /proc/cmp.json"),
     (["--methods", ","], "expected comma-separated method names"),
     (["--out", "/no/such/folder/cmp.json"], "folder /no/such/folder does not exist"),
 ])

@@ -40,3 +40,54 @@ def test_import_unlearn_core_does_not_import_streamlit():
     # the walk did cover the engine, so an empty list above means something
     assert {"unlearn_core.cli", "unlearn_core.runner", "unlearn_core.metrics"} <= set(found["modules"])
     assert found["missing"] == [] and {"unlearn", "prepare", "Experiment"} <= set(found["public"])
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it (functions included), as absolute dotted names."""
+    import ast
+
+    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_nothing_imports_the_command_line_layer():
+    """The CLI sits above the engine: the engine, the app, the pages and the benchmarks never import it."""
+    sources = [p for folder in ("unlearn_core", "app_ui", "pages", "bench") for p in (REPO / folder).rglob("*.py")]
+    sources.append(REPO / "app.py")
+    offenders = [str(p.relative_to(REPO)) for p in sources
+                 if "cli" not in p.relative_to(REPO).parts and p.name != "__main__.py"
+                 and any(m == "unlearn_core.cli" or m.startswith("unlearn_core.cli.") for m in imported_modules(p))]
+    assert offenders == []
+
+
+def test_no_import_cycles_among_the_project_modules():
+    modules = {}
+    for folder in ("unlearn_core", "app_ui", "bench"):
+        for path in (REPO / folder).rglob("*.py"):
+            parts = list(path.relative_to(REPO).with_suffix("").parts)
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {name: {m for m in imported_modules(path) if m in modules and m != name} for name, path in modules.items()}
+    # a package's __init__ importing its own submodules is not a cycle unless a submodule imports back into it
+    cycles, state = [], {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for nxt in graph[node]:
+            if state.get(nxt) == "open":
+                cycles.append(trail[trail.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []

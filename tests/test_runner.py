@@ -11,6 +11,7 @@ import torch
 
 from unlearn_core import UnlearnConfig, UserInputError, unlearn
 from unlearn_core.metrics import METRIC_KEYS
+from unlearn_core.runner import evaluate_small
 
 # Small real updates: the model changes, but nothing is forgotten within these budgets.
 GENTLE = UnlearnConfig(lr=1e-4, batch_size=64, omega=2, max_rounds=1, eval_every=1000)
@@ -29,7 +30,9 @@ def test_step_zero_is_the_untouched_model(class_prep):
     gen = unlearn(model, class_prep.data, class_prep.split, GENTLE, device="cpu")
     first = next(gen)
     assert (first.step, first.round, first.losses, first.stop) == (0, 0, {}, False)
-    assert same_weights(model, class_prep.original.model)       # no update yet (the warm-up used a copy)
+    # step 0 measured the untouched model (the warm-up used a copy)
+    assert first.eval == evaluate_small(class_prep.original.model, class_prep.data, class_prep.split,
+                                        torch.device("cpu"))
     assert set(first.eval) == {f"{name}_acc" for name in class_prep.split.eval_sets}
     assert first.eval["forget_test_acc"] > 0.5                  # the original still knows class 5
     assert first.termination is not None and not first.termination.fired
@@ -42,7 +45,8 @@ def test_step_zero_is_the_untouched_model(class_prep):
 def test_evaluated_every_eval_every_steps_and_at_the_end(class_prep):
     # 146 forget samples in batches of 64 = 3 forget batches; omega 2: 6 steps in the one round
     steps = run(class_prep, replace(GENTLE, eval_every=4), final_metrics=True)
-    assert [s.step for s in steps if not s.stop] == list(range(0, 7))
+    assert [s.step for s in steps] == list(range(0, 7))          # one Step a step, the closing one last
+    assert [s.stop for s in steps] == [False] * 6 + [True]
     assert {s.step for s in steps if s.eval is not None} == {0, 4, 6}
     assert all((s.termination is not None) == (s.eval is not None) for s in steps)
     last = steps[-1]

@@ -58,7 +58,13 @@ class Outputs:
     labels: torch.Tensor       # int64 [N]
 
     def probs(self) -> torch.Tensor:
-        return self.logits.softmax(dim=1)
+        # A model pushed to huge (finite) weights can overflow its logits to inf, whose softmax is NaN;
+        # read +inf as certainty and NaN as no evidence, so every metric stays defined on any model.
+        limit = torch.finfo(torch.float32).max / 4
+        return torch.nan_to_num(self.logits, nan=0.0, posinf=limit, neginf=-limit).softmax(dim=1)
+
+    def finite(self) -> bool:
+        return bool(torch.isfinite(self.logits).all() and torch.isfinite(self.embeddings).all())
 
 
 @torch.no_grad()

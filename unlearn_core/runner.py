@@ -45,8 +45,15 @@ RUNS_WHOLE_BUDGET: set[str] = set(WHOLE_BUDGET)
 
 def evaluate_small(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> dict[str, float]:
     """Accuracy on each small eval set, keyed like the metrics (forget_train_acc, ...)."""
-    return {f"{name}_acc": accuracy(infer(model, data, es.source, es.indices, device))
-            for name, es in split.eval_sets.items()}
+    return checked_eval(model, data, split, device)[0]
+
+
+def checked_eval(model: torch.nn.Module, data: ImageData, split: Split,
+                 device: torch.device) -> tuple[dict[str, float], bool]:
+    """evaluate_small's accuracies, and whether every output was finite (huge but finite weights can
+    overflow the logits: the run has diverged even though no weight is inf)."""
+    outputs = {name: infer(model, data, es.source, es.indices, device) for name, es in split.eval_sets.items()}
+    return {f"{name}_acc": accuracy(out) for name, out in outputs.items()}, all(o.finite() for o in outputs.values())
 
 
 def probe_frame(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> ProbeFrame:
@@ -109,11 +116,14 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         elapsed += time.perf_counter() - start
         return result
 
-    def observe(step_no: int, round_no: int, losses: dict) -> Step:
-        """Step `step_no` as the model is now: evaluated every eval_every steps, probed every probe_every."""
+    def observe(step_no: int, round_no: int, losses: dict) -> Step | None:
+        """Step `step_no` as the model is now: evaluated every eval_every steps, probed every probe_every.
+        None when the evaluation's outputs are not finite (the run has diverged)."""
         accs = term = probe = None
         if step_no % cfg.eval_every == 0:
-            accs = timed(lambda: evaluate_small(model, data, split, device))
+            accs, finite = timed(lambda: checked_eval(model, data, split, device))
+            if not finite:
+                return None
             term = termination_test(split.mode, split.num_classes, accs)
         if cfg.probe_every and step_no % cfg.probe_every == 0:
             probe = probe_frame(model, data, split, device)
@@ -140,6 +150,8 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
                        outcome=outcome, stop_reason=reason)
 
     step = observe(0, 0, {})
+    if step is None:
+        raise UserInputError("the model's outputs are not finite before any update; it cannot be unlearned")
     while True:
         if step.termination is not None and step.termination.fired and stops_on_test:
             yield close(step, Outcome.TERMINATED, "")
@@ -159,12 +171,15 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             return
         # A finite loss does not make the update's result finite: the loss is computed before the step, and
         # a huge step can overflow the weights (or BatchNorm's running statistics) while the next losses
-        # stay finite. So the weights are checked too, and the model handed back is never NaN or inf.
-        if not all(np.isfinite(v) for v in update.losses.values()) or not _state_is_finite(model):
+        # stay finite. So the weights are checked too, and at evaluated steps the outputs, so the model
+        # handed back is never NaN or inf and never overflows its logits on the eval sets.
+        finite = all(np.isfinite(v) for v in update.losses.values()) and _state_is_finite(model)
+        following = observe(step.step + 1, update.round, update.losses) if finite else None
+        if following is None:
             for saved, live in zip(good, model.state_dict().values()):
                 live.copy_(saved)
-            yield close(step, Outcome.DIVERGED, f"diverged at step {step.step + 1} (non-finite loss or weights); "
-                                                f"weights restored to step {step.step}")
+            yield close(step, Outcome.DIVERGED, f"diverged at step {step.step + 1} (non-finite loss, weights or "
+                                                f"outputs); weights restored to step {step.step}")
             return
         yield step
-        step = observe(step.step + 1, update.round, update.losses)
+        step = following

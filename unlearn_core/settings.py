@@ -63,8 +63,9 @@ class Setting:
         """Raise UserInputError (one line) unless `value` is allowed."""
         what = self.flag.lstrip("-") or self.name
         if self.kind is tuple:
-            if not all(_is_int(v) and 0 <= v <= INT_LIMIT for v in value):
-                raise UserInputError(f"{what} must be whole numbers from 0 to {INT_LIMIT}, got {value!r}")
+            bad = [v for v in value if not (_is_int(v) and 0 <= v <= INT_LIMIT)]
+            if bad:
+                raise UserInputError(f"{what} must be whole numbers from 0 to {INT_LIMIT}, got {bad[0]!r}")
             return
         if self.kind in (int, float):
             ok = (_is_int(value) if self.kind is int else _is_number(value)) and math.isfinite(value)

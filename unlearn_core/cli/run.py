@@ -51,8 +51,10 @@ def cmd_run(args) -> int:
     report = run.report
     print(f"{report['method']} on {report['dataset']}/{report['model']}, {report['mode']} mode, "
           f"{report['forget']['size']} forget samples, seed {report['seed']}, device {report['device']}")
-    print(f"stop: {report['stop_reason']} after {report['steps']} steps, {report['seconds']:.2f} s; retrain "
-          f"{report['retrain_seconds']:.2f} s ({report['retrain_seconds_source']}): {report['speedup']:.1f}x faster")
+    cost = (f"retrain {report['retrain_seconds']:.2f} s ({report['retrain_seconds_source']}): "
+            f"{report['speedup']:.1f}x faster" if report["terminated"]
+            else "it did not terminate, so no speed-up over retraining is claimed")
+    print(f"stop: {report['stop_reason']} after {report['steps']} steps, {report['seconds']:.2f} s; {cost}")
     print(format_metrics_table(report))
     if out is not None:
         write_json_atomic(out, report)
