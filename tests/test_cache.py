@@ -70,13 +70,27 @@ def test_a_different_recipe_or_forget_set_is_a_different_file(digits, tmp_path):
               cache_key("original", DataConfig(), ModelConfig(), TrainConfig(epochs=2, batch_size=256)),
               cache_key("original", DataConfig(), ModelConfig(), TrainConfig(epochs=1, batch_size=256, seed=1)),
               cache_key("retrain", DataConfig(), ModelConfig(), RECIPE, np.arange(3)),
-              cache_key("retrain", DataConfig(), ModelConfig(), RECIPE, np.arange(4))}
-    assert base not in others and len(others) == 6
+              cache_key("retrain", DataConfig(), ModelConfig(), RECIPE, np.arange(4)),
+              cache_key("original", DataConfig(), ModelConfig(), RECIPE, device=torch.device("cuda"))}
+    assert base not in others and len(others) == 7
 
     split = make_split(digits, ForgetConfig(mode="sample", count=10, seed=0))
     retrain = get_retrain(DataConfig(), ModelConfig(), RECIPE, split, data=digits, device="cpu", cache_dir=tmp_path)
     assert not retrain.from_cache
     assert retrain.path.name != original(digits, tmp_path).path.name
+
+
+def test_the_cpu_thread_count_is_part_of_the_key():
+    """Weights trained with 1 and 2 threads differ (reduction order), so they are different files."""
+    before = torch.get_num_threads()
+    try:
+        keys = set()
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            keys.add(cache_key("original", DataConfig(), ModelConfig(), RECIPE))
+    finally:
+        torch.set_num_threads(before)
+    assert len(keys) == 2
 
 
 def corrupt_truncated(path):
