@@ -73,7 +73,7 @@ BAD_INPUTS = {
     "zero batch size": (["--batch-size", "0"], "--batch-size"),
     "non-numeric rounds": (["--max-rounds", "three"], "--max-rounds"),
     "negative momentum": (["--momentum", "-0.9"], "--momentum"),
-    "zero eval cadence": (["--eval-every", "0"], "--eval-every"),
+    "negative eval cadence": (["--eval-every", "-1"], "--eval-every"),
     "negative seed": (["--seed", "-1"], "--seed"),
     # past a setting's bounds a run can only overflow: refused before anything runs (they used to crash)
     "huge lr": (["--lr", "1e9"], "--lr"),

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from unlearn_core import DataConfig, ForgetConfig, ImageData, UnlearnConfig, load_dataset, make_split, unlearn
+from unlearn_core import (DataConfig, ForgetConfig, ImageData, UnlearnConfig, default_unlearn_config, load_dataset,
+                          make_split, unlearn)
 from unlearn_core.runner import METHODS
 from unlearn_core.steps import Outcome, Update
 from unlearn_core.termination import termination_test
@@ -165,3 +166,51 @@ def test_an_exploding_learning_rate_stops_with_finite_weights(class_prep):
     last = run_to_stop(class_prep, replace(NO_PROGRESS, lr=10.0, tau=0.01, lambda_ul=1000.0, max_rounds=3), model=model)[-1]
     assert last.outcome is Outcome.DIVERGED and last.stop_reason.startswith("diverged at step")
     assert all(torch.isfinite(v.float()).all() for v in model.state_dict().values())
+
+
+def test_paper_defaults_test_termination_once_per_round_at_its_end(class_prep):
+    """The paper's schedule (eval_every 0): step 0, then only the last step of each round is evaluated, as
+    it was at that step, and the run stops there when the test fires."""
+    cfg = replace(default_unlearn_config("digits", "class", paper=True), max_rounds=3)
+    assert cfg.eval_every == 0
+    per_round = -(-len(class_prep.split.forget_train) // cfg.batch_size) * cfg.omega      # 2 batches x 4 = 8
+    steps = run_to_stop(class_prep, cfg)
+    evaluated = [s.step for s in steps if s.eval is not None]
+    assert evaluated[:-1] == [per_round * r for r in range(len(evaluated) - 1)]
+    last = steps[-1]
+    assert last.step % per_round == 0          # whatever the outcome, the run ends at a round's end
+    if last.terminated:
+        assert last.termination.fired
+
+
+def test_a_round_end_evaluation_measures_the_weights_of_that_step(class_prep, monkeypatch):
+    """The round's last step is evaluated after the next update has run, from the weights saved before it:
+    a method whose second round wrecks the model must not be judged at step 1 by the wrecked weights."""
+    def two_rounds(model, data, split, cfg, device, rng):
+        yield Update(1, {"total": 0.0})                     # round 1: one harmless step
+        with torch.no_grad():
+            model.head.bias[split.forget_class] -= 1e4       # round 2 forgets class 5 outright
+        yield Update(2, {"total": 0.0})
+
+    monkeypatch.setitem(METHODS, "two_rounds", two_rounds)
+    steps = run_to_stop(class_prep, replace(NO_PROGRESS, eval_every=0, max_rounds=2), method="two_rounds")
+    assert [s.step for s in steps] == [0, 1, 2]
+    assert not steps[1].termination.fired                    # step 1: the original's accuracy on class 5
+    assert steps[2].terminated and steps[2].termination.fired
+
+
+def test_the_utility_guard_speaks_even_when_the_test_fired(class_prep, monkeypatch):
+    """A method that forgets class 5 by predicting class 0 for everything passes the paper's test and
+    wrecks the remaining classes: the closing Step says so."""
+    def everything_is_zero(model, data, split, cfg, device, rng):
+        with torch.no_grad():
+            model.head.bias[0] += 1e4
+        yield Update(1, {"total": 0.0})
+
+    monkeypatch.setitem(METHODS, "zero", everything_is_zero)
+    last = run_to_stop(class_prep, replace(NO_PROGRESS, eval_every=1), method="zero")[-1]
+    assert last.terminated and last.utility_guard["tripped"]
+    assert last.utility_guard["key"] == "remain_test_acc" and last.utility_guard["drop"] > 0.5
+    assert "utility guard: remain_test_acc fell" in last.stop_reason
+    gentle = run_to_stop(class_prep, replace(NO_PROGRESS, max_steps=2))[-1]
+    assert not gentle.utility_guard["tripped"] and "utility guard" not in gentle.stop_reason

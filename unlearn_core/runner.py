@@ -30,6 +30,7 @@ from .contrastive import contrastive_updates
 from .data import ImageData
 from .devices import pick_device
 from .errors import UserInputError
+from .flops import FlopMeter
 from .metrics import accuracy, evaluate_model, infer
 from .splits import Split
 from .steps import Outcome, ProbeFrame, Step, Update
@@ -54,6 +55,14 @@ def checked_eval(model: torch.nn.Module, data: ImageData, split: Split,
     overflow the logits: the run has diverged even though no weight is inf)."""
     outputs = {name: infer(model, data, es.source, es.indices, device) for name, es in split.eval_sets.items()}
     return {f"{name}_acc": accuracy(out) for name, out in outputs.items()}, all(o.finite() for o in outputs.values())
+
+
+def utility_guard(before: dict, after: dict, mode: str, margin: float) -> dict:
+    """How far utility on the eval set fell from step 0 to the end, and whether past `margin`: a run can pass
+    the termination test while wrecking the rest (momentum near 1, batches of one)."""
+    key = "remain_test_acc" if mode == "class" else "test_acc"
+    drop = before[key] - after[key]
+    return {"key": key, "drop": drop, "margin": margin, "tripped": drop > margin}
 
 
 def probe_frame(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> ProbeFrame:
@@ -98,6 +107,7 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     device = pick_device(device or "auto") if not isinstance(device, torch.device) else device
     model.to(device)
     warm_up(model, data, split, cfg, device)
+    meter = FlopMeter(model, data, device)       # every forward from here on: updates and termination evals
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     updates = METHODS[method](model, data, split, cfg, device, rng)
@@ -120,14 +130,15 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         """Step `step_no` as the model is now: evaluated every eval_every steps, probed every probe_every.
         None when the evaluation's outputs are not finite (the run has diverged)."""
         accs = term = probe = None
-        if step_no % cfg.eval_every == 0:
+        if step_no == 0 or (cfg.eval_every and step_no % cfg.eval_every == 0):
             accs, finite = timed(lambda: checked_eval(model, data, split, device))
             if not finite:
                 return None
             term = termination_test(split.mode, split.num_classes, accs)
         if cfg.probe_every and step_no % cfg.probe_every == 0:
-            probe = probe_frame(model, data, split, device)
-        return Step(step_no, round_no, losses, elapsed, accs, term, probe)
+            with meter.paused():
+                probe = probe_frame(model, data, split, device)
+        return Step(step_no, round_no, losses, elapsed, meter.total, accs, term, probe)
 
     def close(step: Step, outcome: Outcome, reason: str) -> Step:
         """`step` as the run's last: evaluated and probed if it was not, with the outcome and final metrics."""
@@ -142,44 +153,80 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             outcome = Outcome.TERMINATED
             when = "before any update" if step.step == 0 else f"at step {step.step}"
             reason = f"terminated {when}: {term.rule} ({term.value:.3f} <= {term.threshold:.3f})"
+        guard = utility_guard(first_eval, accs, split.mode, cfg.utility_margin)
+        if guard["tripped"]:
+            reason += (f"; utility guard: {guard['key']} fell {100 * guard['drop']:.1f} points below the "
+                       f"original's (margin {100 * cfg.utility_margin:.0f})")
+        flops = meter.total
+        meter.close()                            # the report's metrics below are not part of the cost
         probe = step.probe
         if probe is None and cfg.probe_every:
-            probe = probe_frame(model, data, split, device)
+            probe = probe_frame(model, data, split, device)      # after meter.close(): not counted
         metrics = evaluate_model(model, data, split, device) if final_metrics else None
-        return replace(step, seconds=elapsed, eval=accs, termination=term, probe=probe, metrics=metrics,
-                       outcome=outcome, stop_reason=reason)
+        return replace(step, seconds=elapsed, flops=flops, eval=accs, termination=term, probe=probe,
+                       metrics=metrics, outcome=outcome, stop_reason=reason, utility_guard=guard)
 
-    step = observe(0, 0, {})
-    if step is None:
-        raise UserInputError("the model's outputs are not finite before any update; it cannot be unlearned")
-    while True:
-        if step.termination is not None and step.termination.fired and stops_on_test:
-            yield close(step, Outcome.TERMINATED, "")
-            return
-        if step.step >= cfg.max_steps:
-            yield close(step, Outcome.STEP_BUDGET, f"step budget ({cfg.max_steps}) reached")
-            return
-        for saved, live in zip(good, model.state_dict().values()):
-            saved.copy_(live)
-        update = timed(lambda: next(updates, None))
-        if update is None:
-            if stops_on_test:
-                yield close(step, Outcome.ROUND_CAP, f"max rounds ({cfg.max_rounds}) reached without termination")
-            else:
-                yield close(step, Outcome.WHOLE_BUDGET,
-                            f"max rounds ({cfg.max_rounds}) reached: {method} runs its whole budget")
-            return
-        # A finite loss does not make the update's result finite: the loss is computed before the step, and
-        # a huge step can overflow the weights (or BatchNorm's running statistics) while the next losses
-        # stay finite. So the weights are checked too, and at evaluated steps the outputs, so the model
-        # handed back is never NaN or inf and never overflows its logits on the eval sets.
-        finite = all(np.isfinite(v) for v in update.losses.values()) and _state_is_finite(model)
-        following = observe(step.step + 1, update.round, update.losses) if finite else None
-        if following is None:
+    def load(saved: list[torch.Tensor]) -> None:
+        for source, live in zip(saved, model.state_dict().values()):
+            live.copy_(source)
+
+    def evaluated_before_update(step: Step) -> Step:
+        """`step` evaluated as it was, from the weights saved before the update that followed it (the
+        paper tests once a round, at its end, and a round's end is known only when the next one begins)."""
+        now = [t.detach().clone() for t in model.state_dict().values()]
+        load(good)
+        accs, finite = timed(lambda: checked_eval(model, data, split, device))
+        load(now)
+        if not finite:
+            return step
+        return replace(step, seconds=elapsed, flops=meter.total, eval=accs,
+                       termination=termination_test(split.mode, split.num_classes, accs))
+
+    first_eval: dict = {}
+
+    def steps() -> Iterator[Step]:
+        step = observe(0, 0, {})
+        if step is None:
+            raise UserInputError("the model's outputs are not finite before any update; it cannot be unlearned")
+        first_eval.update(step.eval)
+        while True:
+            if step.termination is not None and step.termination.fired and stops_on_test:
+                yield close(step, Outcome.TERMINATED, "")
+                return
+            if step.step >= cfg.max_steps:
+                yield close(step, Outcome.STEP_BUDGET, f"step budget ({cfg.max_steps}) reached")
+                return
             for saved, live in zip(good, model.state_dict().values()):
-                live.copy_(saved)
-            yield close(step, Outcome.DIVERGED, f"diverged at step {step.step + 1} (non-finite loss, weights or "
-                                                f"outputs); weights restored to step {step.step}")
-            return
-        yield step
-        step = following
+                saved.copy_(live)
+            update = timed(lambda: next(updates, None))
+            if update is None:
+                if stops_on_test:
+                    yield close(step, Outcome.ROUND_CAP, f"max rounds ({cfg.max_rounds}) reached without termination")
+                else:
+                    yield close(step, Outcome.WHOLE_BUDGET,
+                                f"max rounds ({cfg.max_rounds}) reached: {method} runs its whole budget")
+                return
+            # A finite loss does not make the update's result finite: the loss is computed before the step,
+            # and a huge step can overflow the weights (or BatchNorm's running statistics) while the next
+            # losses stay finite. So the weights are checked too, and at evaluated steps the outputs: the
+            # model handed back is never NaN or inf and never overflows its logits on the eval sets.
+            finite = all(np.isfinite(v) for v in update.losses.values()) and _state_is_finite(model)
+            if finite and cfg.eval_every == 0 and step.eval is None and update.round != step.round:
+                step = evaluated_before_update(step)          # `step` ended its round
+                if step.termination is not None and step.termination.fired and stops_on_test:
+                    load(good)                                  # stop where the test fired: undo the update
+                    yield close(step, Outcome.TERMINATED, "")
+                    return
+            following = observe(step.step + 1, update.round, update.losses) if finite else None
+            if following is None:
+                load(good)
+                yield close(step, Outcome.DIVERGED, f"diverged at step {step.step + 1} (non-finite loss, weights "
+                                                    f"or outputs); weights restored to step {step.step}")
+                return
+            yield step
+            step = following
+
+    try:
+        yield from steps()
+    finally:
+        meter.close()            # also when the consumer walks away: no counting hook left on its model

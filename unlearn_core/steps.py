@@ -50,12 +50,14 @@ class Step:
     round: int                       # 1-based round of the last update (0 at step 0)
     losses: dict[str, float]         # the last update's loss terms ({} at step 0)
     seconds: float                   # unlearning wall time so far: updates + termination evals
+    flops: float = 0.0               # unlearning FLOPs so far: updates + termination evals (flops.py)
     eval: dict[str, float] | None = None          # accuracies on the small eval sets, when evaluated
     termination: Termination | None = None        # the stopping test, when evaluated
     probe: ProbeFrame | None = None               # probe embeddings, when recorded
     metrics: dict | None = None                   # every metric on the full splits, at the last step only
     outcome: Outcome | None = None                # set on the closing Step only (the one with stop=True)
     stop_reason: str | None = None                # the outcome in words, with its figures, for people
+    utility_guard: dict | None = None             # closing Step: {"drop", "margin", "tripped"} (runner.py)
 
     @property
     def stop(self) -> bool:
@@ -68,7 +70,7 @@ class Step:
 
     def history_entry(self) -> dict:
         """A JSON-ready summary of an evaluated step (no arrays)."""
-        entry = {"step": self.step, "round": self.round, "seconds": round(self.seconds, 4),
+        entry = {"step": self.step, "round": self.round, "seconds": round(self.seconds, 4), "flops": self.flops,
                  "losses": dict(self.losses), "eval": dict(self.eval or {})}
         if self.termination is not None:
             t = self.termination

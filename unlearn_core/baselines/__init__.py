@@ -44,6 +44,11 @@ METHOD_SUMMARIES: dict[str, str] = {
     **{name: " ".join(re.split(r"\.\s", module.__doc__.split(":", 1)[1])[0].split()) for name, module in MODULES.items()}}
 
 
+# The baselines' papers have no termination test of their own; the runner applies the contrastive paper's
+# every 4 steps to them (a round of a baseline can be a whole pass over the remaining data).
+BASELINE_EVAL_EVERY = 4
+
+
 def method_unlearn_config(method: str, dataset: str, mode: str = "class", paper: bool = False,
                           **overrides) -> UnlearnConfig:
     """The hyperparameters `method` runs with by default: its paper's values, then (unless paper=True)
@@ -55,4 +60,5 @@ def method_unlearn_config(method: str, dataset: str, mode: str = "class", paper:
         raise UserInputError(f"unknown method {method!r}; valid: contrastive, {', '.join(MODULES)}")
     module = MODULES[method]
     adapted = {} if paper else module.DATASET_DEFAULTS.get((dataset, mode), {})
-    return replace(UnlearnConfig(), **{**module.PAPER_DEFAULTS, **adapted, **overrides})
+    return replace(UnlearnConfig(), **{"eval_every": BASELINE_EVAL_EVERY, **module.PAPER_DEFAULTS, **adapted,
+                                       **overrides})

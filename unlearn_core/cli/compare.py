@@ -43,9 +43,17 @@ def cmd_compare(args) -> int:
     out = check_out_path(args.out)
     exp = experiment_from_args(args, args.methods[0] if args.methods else None)
     seeds = args.seeds if args.seeds is not None else (args.seed,)
-    bar = tqdm(total=len(seeds) * len(args.methods), desc="compare", unit="run")
+    # The bar starts with the first run, after every configuration was checked: a bad one prints its
+    # line on a clean stderr, not glued to a progress bar.
+    bars = []
+
+    def on_start(seed, method):
+        if not bars:
+            bars.append(tqdm(total=len(seeds) * len(args.methods), desc="compare", unit="run"))
+        bars[0].set_postfix(seed=seed, method=method)
 
     def on_run(run):
+        bar = bars[0]
         r = run.report
         bar.update(1)
         bar.write(f"seed {r['seed']} {r['method']:<19} {r['steps']:>5} steps {r['seconds']:>8.2f} s  "
@@ -53,9 +61,10 @@ def cmd_compare(args) -> int:
 
     try:
         runs = compare_methods(exp, args.methods, seeds, hyperparameter_overrides(args), paper=args.paper_defaults,
-                               on_run=on_run, on_start=lambda seed, method: bar.set_postfix(seed=seed, method=method))
+                               on_run=on_run, on_start=on_start)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     reports = [run.report for run in runs]
     first = reports[0]
     print(f"{first['dataset']}/{first['model']}, {first['mode']} mode, {first['forget']['size']} forget samples, "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tqdm.auto import tqdm
 
+from ..cost import speedup_text
 from ..experiment import prepare, reference, run_method
 from ..files import check_out_path, write_json_atomic
 from ..metrics import METRIC_KEYS
@@ -24,10 +25,31 @@ def format_metrics_table(report: dict) -> str:
     for key in (*METRIC_KEYS, "avg_gap"):
         if m["unlearned"].get(key) is None:
             continue
-        lines.append(f"{key:<18}" + "".join(f"{100 * m[c][key]:>11.2f}%" for c in cols))
+        lines.append(f"{key:<18}" + "".join(_cell(key, m[c].get(key)) for c in cols))
     lines.append("mia_member_rate: paper's MIA, share of D^u_tr called member (lower = more forgotten; target: retrain)")
     lines.append("mia_efficacy: SalUn's MIA, share of D^u_tr called non-member (higher = more forgotten; target: retrain)")
+    if m["unlearned"].get("privacy_score") is not None:
+        lines.append("privacy_score: 1 - best threshold attack telling D^u_tr outputs from retrain's, 0..1 "
+                     "(higher = more private; 1 = indistinguishable from retrain)")
     return "\n".join(lines)
+
+
+def _cell(key: str, value: float | None) -> str:
+    # privacy_score is a score from 0 to 1, not a share: printed as is; the rest in percent.
+    if value is None:
+        return f"{'-':>12}"
+    return f"{value:>12.4f}" if key == "privacy_score" else f"{100 * value:>11.2f}%"
+
+
+def format_cost(report: dict) -> str:
+    """Both costs against retraining: FLOPs (machine-independent) and wall-clock time (this machine)."""
+    if not report["terminated"]:
+        return "cost: the run did not terminate, so no speed-up over retraining is claimed"
+    c = report["cost"]
+    return (f"cost: {c['unlearn_flops']:.3g} FLOPs against the retrain's {c['retrain_flops']:.3g}: "
+            f"{speedup_text(c['flops_speedup'])} in FLOPs; {c['unlearn_seconds']:.2f} s against "
+            f"{c['retrain_seconds']:.2f} s ({c['retrain_seconds_source']}): {speedup_text(c['wall_speedup'])} "
+            f"in wall-clock time")
 
 
 def cmd_run(args) -> int:
@@ -51,10 +73,8 @@ def cmd_run(args) -> int:
     report = run.report
     print(f"{report['method']} on {report['dataset']}/{report['model']}, {report['mode']} mode, "
           f"{report['forget']['size']} forget samples, seed {report['seed']}, device {report['device']}")
-    cost = (f"retrain {report['retrain_seconds']:.2f} s ({report['retrain_seconds_source']}): "
-            f"{report['speedup']:.1f}x faster" if report["terminated"]
-            else "it did not terminate, so no speed-up over retraining is claimed")
-    print(f"stop: {report['stop_reason']} after {report['steps']} steps, {report['seconds']:.2f} s; {cost}")
+    print(f"stop: {report['stop_reason']} after {report['steps']} steps, {report['seconds']:.2f} s")
+    print(format_cost(report))
     print(format_metrics_table(report))
     if out is not None:
         write_json_atomic(out, report)
