@@ -16,6 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
+from unlearn_core.devices import configure_threads
+
 from .common import machine
 
 HERE = Path(__file__).parent
@@ -54,10 +56,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes on 2 CPU cores")
     parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: ratios measured side by side stay steady on a shared "
+                             "machine; the count is recorded with the figures)")
     args = parser.parse_args()
+    threads = configure_threads(args.threads)
     names = args.only.split(",") if args.only else [n for n in discover() if n not in ("tune_digits", "gpu_cifar")]
-    results = {"machine": machine(), "command": "python -m bench" + (" --quick" if args.quick else "")
-               + (f" --only {args.only}" if args.only else ""), "benchmarks": {}}
+    results = {"machine": {**machine(), "torch_threads": threads},
+               "command": "python -m bench" + (" --quick" if args.quick else "")
+               + (f" --only {args.only}" if args.only else "") + f" --threads {threads}", "benchmarks": {}}
     for name in names:
         print(f"== {name}", flush=True)
         start = time.perf_counter()

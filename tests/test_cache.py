@@ -1,11 +1,15 @@
-"""The on-disk model cache: a round trip, files that are damaged, foreign or malicious (each retrained
-over with a warning, never a crash and never a wrong model), and atomic writes.
+"""The on-disk model cache: a round trip, files that are damaged, foreign, forged or malicious (each
+retrained over with a warning, never a crash and never a wrong model), atomic writes, and the lock that
+makes two processes needing the same uncached model train it once.
 
 Every test trains a one-epoch model into its own tmp_path cache (about 6 optimiser steps on digits)."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +18,7 @@ import torch
 from unlearn_core import DataConfig, ForgetConfig, ModelConfig, TrainConfig, get_original, get_retrain, make_split
 from unlearn_core import training
 from unlearn_core.data import load_dataset
-from unlearn_core.training import cache_key
+from unlearn_core.training import cache_key, cache_record, key_of, weights_sha256
 
 RECIPE = TrainConfig(epochs=1, batch_size=256)
 WARNING = "damaged or foreign model cache"
@@ -35,7 +39,9 @@ def same_weights(a, b) -> bool:
 
 
 def files(folder):
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The folder's files but the lock files (`<key>.pt.lock`), which stay beside the cache files by design:
+    deleting a lock file while another process waits on it would let a third one lock a new file."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock")) if folder.exists() else []
 
 
 def test_round_trip(digits, tmp_path, monkeypatch):
@@ -184,3 +190,67 @@ def test_a_failed_write_leaves_no_file(digits, tmp_path, monkeypatch):
         original(digits, tmp_path)
     assert len(during_write) == 1 and during_write[0].endswith(".tmp") and final_name not in during_write
     assert files(tmp_path) == []
+
+
+def test_the_file_records_how_it_was_made(digits, tmp_path):
+    mine = original(digits, tmp_path)
+    blob = torch.load(mine.path, weights_only=True)
+    assert blob["record"] == cache_record("original", DataConfig(), ModelConfig(), RECIPE)
+    assert key_of(blob["record"]) == blob["key"] == mine.path.stem        # the file name is the record's hash
+    assert blob["sha256"] == weights_sha256(blob["state_dict"]) == weights_sha256(mine.model.state_dict())
+    assert (tmp_path / f"{mine.path.name}.lock").exists()                 # the lock sits beside the file
+
+
+def test_a_forged_file_of_the_right_shape_is_refused(digits, tmp_path):
+    """Everything right (format marker, key, record, keys, shapes, dtypes) but the weights: random values.
+    Before the weights hash, such a file loaded silently (a 9%-accurate "original")."""
+    mine = original(digits, tmp_path)
+    blob = torch.load(mine.path, weights_only=True)
+    generator = torch.Generator().manual_seed(0)
+    blob["state_dict"] = {k: torch.randn(v.shape, generator=generator).to(v.dtype) if v.is_floating_point() else v
+                          for k, v in blob["state_dict"].items()}
+    assert set(blob["state_dict"]) == set(mine.model.state_dict())
+    torch.save(blob, mine.path)
+    with pytest.warns(UserWarning, match="do not match the sha256"):
+        again = original(digits, tmp_path)
+    assert not again.from_cache and same_weights(again.model, mine.model)
+    assert original(digits, tmp_path).from_cache                          # the file was written anew
+
+
+def test_a_file_whose_record_is_another_configuration_is_refused(digits, tmp_path):
+    """A consistent file (its weights match its hash) made by another recipe, renamed to this key."""
+    mine = original(digits, tmp_path)
+    other = original(digits, tmp_path / "other", TrainConfig(epochs=1, batch_size=256, seed=1))
+    blob = torch.load(other.path, weights_only=True)
+    blob["key"] = mine.path.stem
+    torch.save(blob, mine.path)
+    with pytest.warns(UserWarning, match="record of how it was made does not match"):
+        again = original(digits, tmp_path)
+    assert not again.from_cache and same_weights(again.model, mine.model)
+
+
+def train_in_child(cache_dir: str, barrier, results) -> None:
+    """Runs in a spawned process: wait for the sibling, then ask for the same uncached original."""
+    torch.set_num_threads(1)          # the thread count is part of the key: both children must agree
+    data = load_dataset(DataConfig())
+    barrier.wait()                    # both ask at the same moment: without the lock, both would train
+    got = get_original(DataConfig(), ModelConfig(), TrainConfig(epochs=2), data=data, device="cpu",
+                       cache_dir=Path(cache_dir))
+    results.put((os.getpid(), got.from_cache, weights_sha256(got.model.state_dict())))
+
+
+def test_two_processes_train_the_same_model_once(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    children = [ctx.Process(target=train_in_child, args=(str(tmp_path), barrier, results)) for _ in range(2)]
+    for child in children:
+        child.start()
+    try:
+        reports = [results.get(timeout=300) for _ in children]
+    finally:
+        for child in children:
+            child.join(timeout=60)
+    assert all(child.exitcode == 0 for child in children)
+    assert sorted(from_cache for _, from_cache, _ in reports) == [False, True]   # one trained, one loaded
+    assert len({sha for _, _, sha in reports}) == 1                              # the same weights in both
+    assert len(files(tmp_path)) == 1

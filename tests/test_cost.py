@@ -57,3 +57,28 @@ def test_an_abandoned_run_leaves_no_counting_hook_on_the_model(class_prep):
                                          (None, "n/a"), (np.float64(2.0), "2.0x faster")])
 def test_a_slower_run_reads_slower_never_a_fraction_faster(ratio, text):
     assert speedup_text(ratio) == text
+
+
+@pytest.mark.parametrize("text, expected", [("3", 3), ("", None)])
+def test_the_thread_count_is_set_on_purpose(monkeypatch, text, expected):
+    import os
+
+    from unlearn_core.devices import THREADS_ENV, configure_threads
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv(THREADS_ENV, text)
+    try:
+        count = configure_threads()
+        assert count == (expected or len(os.sched_getaffinity(0))) == torch.get_num_threads()
+        assert configure_threads(1) == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_bad_thread_count_is_a_user_error(monkeypatch):
+    from unlearn_core import UserInputError
+    from unlearn_core.devices import THREADS_ENV, configure_threads
+
+    monkeypatch.setenv(THREADS_ENV, "lots")
+    with pytest.raises(UserInputError, match="UNLEARN_THREADS"):
+        configure_threads()

@@ -33,13 +33,13 @@ ALL_METHODS = tuple(METHODS)
 COLUMNS = {
     "class": (("remain_test_acc", "D^r_ts acc", "metric"), ("forget_train_acc", "D^u_tr acc", "metric"),
               ("forget_test_acc", "D^u_ts acc", "metric"), ("mia_efficacy", "MIA-eff.", "metric"),
-              ("mia_member_rate", "MIA member", "metric"), ("avg_gap", "Avg. Gap", "lower"),
-              ("seconds", "time (s)", "lower"), ("speedup", "speed-up", "higher"),
+              ("mia_member_rate", "MIA member", "metric"), ("privacy_score", "privacy", "metric"),
+              ("avg_gap", "Avg. Gap", "lower"), ("seconds", "time (s)", "lower"), ("speedup", "speed-up", "higher"),
               ("flops_speedup", "FLOPs speed-up", "higher")),
     "sample": (("test_acc", "D_ts acc", "metric"), ("remain_train_acc", "D^r_tr acc", "metric"),
                ("forget_train_acc", "D^u_tr acc", "metric"), ("mia_efficacy", "MIA-eff.", "metric"),
-               ("mia_member_rate", "MIA member", "metric"), ("avg_gap", "Avg. Gap", "lower"),
-               ("seconds", "time (s)", "lower"), ("speedup", "speed-up", "higher"),
+               ("mia_member_rate", "MIA member", "metric"), ("privacy_score", "privacy", "metric"),
+               ("avg_gap", "Avg. Gap", "lower"), ("seconds", "time (s)", "lower"), ("speedup", "speed-up", "higher"),
                ("flops_speedup", "FLOPs speed-up", "higher")),
 }
 # Retrain run as a method is the reference itself: shown for its time and its seed-to-seed spread, but
@@ -194,7 +194,7 @@ def format_table(rows: list[dict]) -> str:
                 cells.append(f"{'-':>16}")
                 continue
             mean, std = row["values"][key]
-            scale = 1 if key in ("seconds", "speedup", "flops_speedup") else 100
+            scale = 1 if key in ("seconds", "speedup", "flops_speedup", "privacy_score") else 100
             text = f"{scale * mean:.2f}±{scale * std:.2f}" + ("*" if key in row["best"] else " ")
             cells.append(f"{text:>16}")
         passed = "" if row["reached"] is None else f"{row['reached']}/{row['seeds']}"
@@ -211,6 +211,8 @@ def format_table(rows: list[dict]) -> str:
         lines.append("speed-up: the retrain reference's training time (measured when it was trained; maybe read "
                      "from the cache) over the method's time (evaluations included); add retrain to --methods to "
                      "time it side by side")
+    lines.append("privacy: worst-case privacy score against the retrain model on D^u_tr, 0..1 (1 = indistinguishable "
+                 "from retrain; docs/COMPARE.md)")
     lines.append("FLOPs speed-up: the retrain's training FLOPs over the method's (termination evaluations included), "
                  "the same on any machine")
     return "\n".join(lines)

@@ -21,8 +21,11 @@ from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, Unlear
 from .baselines import method_unlearn_config
 from .data import ImageData, load_dataset
 from .devices import DEVICE_CHOICES, pick_device
-from .metrics import METRIC_KEYS, evaluate_model, gaps_to_retrain
+from .metrics import METRIC_KEYS, Outputs, evaluate_model, gaps_to_retrain, infer
+from .privacy import privacy_score
 from .errors import UserInputError
+from .cost import run_cost
+from .flops import training_flops
 from .runner import METHODS, evaluate_small, unlearn
 from .settings import check_settings, setting
 from .splits import Split, make_split
@@ -91,6 +94,8 @@ class Reference:
     original_metrics: dict           # every metric of the original model on the full splits
     retrain_metrics: dict            # every metric of the retrain model on the full splits
     retrain_eval: dict               # the retrain model's accuracies on the small eval sets (never the test sets)
+    retrain_flops: float = 0.0       # FLOPs of the retrain's whole training (flops.training_flops)
+    retrain_forget: Outputs | None = None   # the retrain model's outputs on D^u_tr: what privacy_score compares with
 
 
 @dataclass
@@ -102,20 +107,38 @@ class MethodRun:
 def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
     """The retrain reference (trained once, then cached) and the metrics of the original and the retrain."""
     retrain = prep.retrain(progress)
-    return Reference(retrain, evaluate_model(prep.original.model, prep.data, prep.split, prep.device),
-                     evaluate_model(retrain.model, prep.data, prep.split, prep.device),
-                     evaluate_small(retrain.model, prep.data, prep.split, prep.device))
+    recipe = prep.exp.train_config()
+    ref = Reference(retrain=retrain,
+                    original_metrics=evaluate_model(prep.original.model, prep.data, prep.split, prep.device),
+                    retrain_metrics=evaluate_model(retrain.model, prep.data, prep.split, prep.device),
+                    retrain_eval=evaluate_small(retrain.model, prep.data, prep.split, prep.device),
+                    retrain_flops=training_flops(retrain.model, prep.data, prep.device,
+                                                 samples=recipe.epochs * len(prep.split.remain_train)),
+                    retrain_forget=infer(retrain.model, prep.data, "train", prep.split.forget_train, prep.device))
+    ref.original_metrics["privacy_score"] = forget_privacy(prep, ref, prep.original.model)
+    ref.retrain_metrics["privacy_score"] = 1.0      # retrain against itself: indistinguishable by definition
+    return ref
 
 
-def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
+def forget_privacy(prep: Prepared, ref: Reference, model: torch.nn.Module) -> float | None:
+    """privacy_score of `model` against the retrain model on D^u_tr (None without the retrain's outputs)."""
+    if ref.retrain_forget is None:
+        return None
+    return privacy_score(infer(model, prep.data, "train", prep.split.forget_train, prep.device), ref.retrain_forget)
+
+
+def build_report(prep: Prepared, steps: list[Step], ref: Reference, model: torch.nn.Module | None = None) -> dict:
     """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history.
-    `steps` ends with the closing Step; the history has one entry per evaluated step."""
+    `steps` ends with the closing Step; the history has one entry per evaluated step. `model`, the
+    unlearned model as at the closing Step, gives its privacy_score (None without it)."""
     exp, final = prep.exp, steps[-1]
     metrics = {}
     for name, values in (("original", ref.original_metrics), ("unlearned", final.metrics),
                          ("retrain", ref.retrain_metrics)):
         row = {k: values.get(k) for k in METRIC_KEYS}
         row["avg_gap"] = gaps_to_retrain(values, ref.retrain_metrics, exp.forget.mode)["avg_gap"]
+        if name == "unlearned" and row["privacy_score"] is None and model is not None:
+            row["privacy_score"] = forget_privacy(prep, ref, model)
         metrics[name] = row
     return {
         "method": exp.method,
@@ -136,6 +159,8 @@ def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
         "retrain_seconds_source": "read from the cache file (measured when it was trained)" if ref.retrain.from_cache
         else "measured in this run",
         "speedup": ref.retrain.seconds / final.seconds if final.seconds > 0 else None,
+        "cost": run_cost(final, ref),
+        "utility_guard": final.utility_guard,
         "original_seconds": prep.original.seconds,
         "metrics": metrics,
         "history": [s.history_entry() for s in steps if s.eval is not None],
@@ -155,12 +180,13 @@ def run_method(prep: Prepared, ref: Reference, method: str | None = None, cfg: U
             method, prep.exp.data.dataset, prep.exp.forget.mode, seed=prep.exp.unlearn_config().seed)
     prep = replace(prep, exp=replace(prep.exp, method=method, unlearn=cfg))
     kept: list[Step] = []
-    for step in unlearn(prep.fresh_model(), prep.data, prep.split, cfg, method=method, device=prep.device):
+    model = prep.fresh_model()      # unlearned in place; after the loop, as at the closing Step
+    for step in unlearn(model, prep.data, prep.split, cfg, method=method, device=prep.device):
         if step.eval is not None or step.probe is not None or step.stop:
             kept.append(step)
         if on_step is not None:
             on_step(step)
-    return MethodRun(build_report(prep, kept, ref), kept)
+    return MethodRun(build_report(prep, kept, ref, model), kept)
 
 
 def run_experiment(exp: Experiment, on_step: Callable[[Step], None] | None = None,

@@ -11,6 +11,8 @@ Membership inference, two conventions that users confuse (METHOD.md); both are s
 - mia_efficacy (SalUn / l1-sparse's "MIA-efficacy"): an RBF SVC (C=3, gamma="auto") on the confidence
   of the true class, retain vs test; the share of D^u_tr called "non-member". HIGHER means more
   forgotten; again, retrain is the target.
+privacy_score (privacy.py) compares two models, so evaluate_model leaves it None; the report fills it in
+against the retrain model (experiment.build_report). Higher = more private; retrain itself scores 1.
 Non-members are D^r_ts in class mode (the forget class has no training members left to compare with)
 and the whole test set D_ts in sample mode.
 """
@@ -29,7 +31,7 @@ from .devices import autocast
 from .splits import Split
 
 METRIC_KEYS = ("remain_test_acc", "forget_test_acc", "remain_train_acc", "forget_train_acc", "test_acc",
-               "mia_member_rate", "mia_efficacy")
+               "mia_member_rate", "mia_efficacy", "privacy_score")
 
 # What each metric means and which way is good, for tables and the app.
 METRIC_LABELS = {
@@ -40,6 +42,8 @@ METRIC_LABELS = {
     "test_acc": "accuracy on D_ts (whole test set): utility, higher is better",
     "mia_member_rate": "MIA member rate on D^u_tr (paper's convention): lower = more forgotten; target = retrain",
     "mia_efficacy": "MIA-efficacy on D^u_tr (SalUn's convention, share called non-member): higher = more forgotten; target = retrain",
+    "privacy_score": "worst-case privacy score on D^u_tr (Unlearning Comparator's, 1 - best threshold attack telling "
+                     "this model's outputs from retrain's): higher = more private; 1 = indistinguishable from retrain",
 }
 
 # Metrics averaged into Avg. Gap, SalUn-style (forget acc, retain acc, test acc, MIA); per mode.
@@ -129,7 +133,8 @@ def mia_efficacy(remain: Outputs, non_member: Outputs, forget: Outputs, seed: in
 
 
 def evaluate_model(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> dict:
-    """Every metric of METRIC_KEYS on the full splits (None where a key does not apply to the mode)."""
+    """Every metric of METRIC_KEYS on the full splits (None where a key does not apply to the mode, and
+    privacy_score, which needs the retrain model's outputs: see privacy.py)."""
     remain_train = infer(model, data, "train", split.remain_train, device)
     forget_train = infer(model, data, "train", split.forget_train, device)
     utility = infer(model, data, "test", split.remain_test, device)   # D^r_ts (class) or D_ts (sample)

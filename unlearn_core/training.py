@@ -8,14 +8,23 @@ Both use the same recipe (cross-entropy, SGD with momentum, cosine learning rate
 D^r_tr alone from a fresh initialisation with the same seed. A cache file is keyed by a hash of
 everything that determines the weights (dataset, split seed, model, recipe and, for retrain, the
 forget set). It is written atomically (temporary file, then rename) and read with
-torch.load(weights_only=True), so a cache file can never run code; a damaged or foreign file is
-retrained over with a warning.
+torch.load(weights_only=True), so a cache file can never run code.
+
+Each file carries a record of how it was made (the JSON configuration whose hash is its key) and the
+sha256 of its weights' bytes; a file whose record, key or weights hash does not match is refused with a
+warning and retrained over, as is a damaged one. The hash catches weights changed after they were
+written (corruption, edits, a file of the right shape with other values); it is not a signature: whoever
+can write the cache folder can also write a matching hash. A lock file beside each cache file
+(`<key>.pt.lock`, filelock) makes processes that need the same uncached model train it once: the first
+trains and writes, the others wait, then load its file. A crashed holder's lock is released by the OS.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -25,6 +34,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
+from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 from .batches import shuffled_batches, take
@@ -35,7 +45,7 @@ from .files import write_atomic
 from .models import EmbeddingClassifier, build_model, prepare_for_device
 from .splits import Split
 
-CACHE_FORMAT = "unlearn-model-v1"
+CACHE_FORMAT = "unlearn-model-v2"     # v2: a record of the configuration and a sha256 of the weights
 # progress(done_steps, total_steps): the app draws its own bar with it; the CLI shows tqdm.
 Progress = Callable[[int, int], None]
 
@@ -109,16 +119,38 @@ def compute_tag(device: torch.device) -> str:
     return f"cpu-{torch.get_num_threads()}threads" if device.type == "cpu" else device.type
 
 
-def cache_key(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig,
-              forget_train: np.ndarray | None = None, device: torch.device = torch.device("cpu")) -> str:
-    """A hash of everything that determines the weights; data_dir and download do not."""
+def cache_record(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig,
+                 forget_train: np.ndarray | None = None, device: torch.device = torch.device("cpu")) -> str:
+    """Everything that determines the weights, as canonical JSON (data_dir and download do not): the
+    key is its hash, and the cache file keeps it so that a file can be checked against what is asked."""
     payload = {
         "format": CACHE_FORMAT, "kind": kind, "compute": compute_tag(device),
         "dataset": data_cfg.dataset, "split_seed": data_cfg.split_seed,
         "model": config_dict(model_cfg), "train": config_dict(train_cfg),
         "forget": None if forget_train is None else hashlib.sha256(np.asarray(forget_train, np.int64).tobytes()).hexdigest(),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+    return json.dumps(payload, sort_keys=True)
+
+
+def key_of(record: str) -> str:
+    return hashlib.sha256(record.encode()).hexdigest()[:24]
+
+
+def cache_key(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig,
+              forget_train: np.ndarray | None = None, device: torch.device = torch.device("cpu")) -> str:
+    """A hash of everything that determines the weights (cache_record); the cache file's name."""
+    return key_of(cache_record(kind, data_cfg, model_cfg, train_cfg, forget_train, device))
+
+
+def weights_sha256(state: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and raw bytes, in name order: the same weights give
+    the same hash whatever the device they were trained on or the order of the state dict."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def get_original(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainConfig, *,
@@ -127,9 +159,9 @@ def get_original(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainC
     """The original model: cross-entropy on the whole training set D_tr."""
     data = data if data is not None else load_dataset(data_cfg)
     device = device if isinstance(device, torch.device) else pick_device(device)
-    key = cache_key("original", data_cfg, model_cfg, train_cfg, device=device)
+    record = cache_record("original", data_cfg, model_cfg, train_cfg, device=device)
     everything = np.arange(len(data.train_y))
-    return _cached_train(key, f"original {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
+    return _cached_train(record, f"original {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
                          everything, device, use_cache, cache_dir, progress)
 
 
@@ -139,47 +171,85 @@ def get_retrain(data_cfg: DataConfig, model_cfg: ModelConfig, train_cfg: TrainCo
     """The gold standard: the same recipe from a fresh initialisation on D^r_tr alone."""
     data = data if data is not None else load_dataset(data_cfg)
     device = device if isinstance(device, torch.device) else pick_device(device)
-    key = cache_key("retrain", data_cfg, model_cfg, train_cfg, split.forget_train, device)
-    return _cached_train(key, f"retrain {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
+    record = cache_record("retrain", data_cfg, model_cfg, train_cfg, split.forget_train, device)
+    return _cached_train(record, f"retrain {data_cfg.dataset}/{model_cfg.name}", data, model_cfg, train_cfg,
                          split.remain_train, device, use_cache, cache_dir, progress)
 
 
-def _cached_train(key, desc, data, model_cfg, train_cfg, indices, device, use_cache, cache_dir, progress) -> TrainedModel:
+def _cached_train(record, desc, data, model_cfg, train_cfg, indices, device, use_cache, cache_dir, progress) -> TrainedModel:
     train_cfg.validate()
-    path = (cache_dir or default_cache_dir()) / f"{key}.pt" if use_cache else None
-    if path is not None and path.exists():
-        loaded = _load(path, key, data, model_cfg)
-        if loaded is not None:
-            model, seconds = loaded
-            return TrainedModel(prepare_for_device(model, device).eval(), seconds, True, path)
+    if not use_cache:
+        return _train(desc, data, model_cfg, train_cfg, indices, device, progress, None)
+    key = key_of(record)
+    path = (cache_dir or default_cache_dir()) / f"{key}.pt"
+    # Checked and written under the lock: a process that waited finds the file its holder wrote.
+    with _locked(path, desc):
+        if path.exists():
+            loaded = _load(path, key, record, data, model_cfg)
+            if loaded is not None:
+                model, seconds = loaded
+                return TrainedModel(prepare_for_device(model, device).eval(), seconds, True, path)
+        trained = _train(desc, data, model_cfg, train_cfg, indices, device, progress, path)
+        _save_atomic(path, key, record, trained.model, trained.seconds)
+        return trained
+
+
+def _train(desc, data, model_cfg, train_cfg, indices, device, progress, path) -> TrainedModel:
     torch.manual_seed(train_cfg.seed)
     model = build_model(model_cfg, data)
     start = time.perf_counter()
     model = train_classifier(model, data, indices, train_cfg, device, progress, desc)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    if path is not None:
-        _save_atomic(path, key, model, seconds)
-    return TrainedModel(model, seconds, False, path)
+    return TrainedModel(model, time.perf_counter() - start, False, path)
 
 
-def _save_atomic(path: Path, key: str, model: torch.nn.Module, seconds: float) -> None:
+@contextlib.contextmanager
+def _locked(path: Path, desc: str):
+    """Hold `<path>.lock` (an OS file lock, released if the holder dies). Where no lock file can be made
+    (a read-only cache folder), go on without one: reading a cache needs no lock, and a failed write says so."""
+    lock = FileLock(f"{path}.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            # Another process is training this very model: say why nothing seems to happen, then wait.
+            print(f"waiting for another process to finish training {desc} ({path.name})", file=sys.stderr)
+            lock.acquire()
+    except OSError as err:
+        warnings.warn(f"cannot lock the model cache {path.parent} ({err}); going on without a lock", stacklevel=4)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _save_atomic(path: Path, key: str, record: str, model: torch.nn.Module, seconds: float) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    write_atomic(path, lambda f: torch.save({"format": CACHE_FORMAT, "key": key, "seconds": float(seconds),
-                                             "state_dict": state}, f))
+    blob = {"format": CACHE_FORMAT, "key": key, "record": record, "sha256": weights_sha256(state),
+            "seconds": float(seconds), "state_dict": state}
+    write_atomic(path, lambda f: torch.save(blob, f))
 
 
-def _load(path: Path, key: str, data: ImageData, model_cfg: ModelConfig):
-    """(model, seconds) from a cache file, or None (with a warning) when it is damaged or foreign."""
+def _load(path: Path, key: str, record: str, data: ImageData, model_cfg: ModelConfig):
+    """(model, seconds) from a cache file, or None (with a warning) when it is damaged, foreign, made by
+    another configuration, or its weights do not hash to the sha256 it carries."""
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(blob, dict) or blob.get("format") != CACHE_FORMAT or blob.get("key") != key:
             raise ValueError("not a cache file for this model")
+        if blob.get("record") != record:
+            raise ValueError("its record of how it was made does not match this configuration")
+        state = blob["state_dict"]
+        if not isinstance(state, dict) or weights_sha256(state) != blob.get("sha256"):
+            raise ValueError("its weights do not match the sha256 recorded when it was written")
         model = build_model(model_cfg, data)
-        model.load_state_dict(blob["state_dict"])
+        model.load_state_dict(state)
         return model, float(blob["seconds"])
     except Exception as err:  # any unreadable file: retrain rather than crash or load a wrong model
         warnings.warn(f"ignoring damaged or foreign model cache {path} ({type(err).__name__}: "
-                      f"{str(err).splitlines()[0] if str(err) else ''}); training again", stacklevel=3)
+                      f"{str(err).splitlines()[0] if str(err) else ''}); training again", stacklevel=4)
         return None

@@ -4,12 +4,14 @@
     python -m unlearn_core compare --methods contrastive,neggrad --seeds 0,1,2
     python -m unlearn_core sweep --space lr=loguniform:1e-3:1e-1 --samples 8
 
-Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130.
+Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130. Torch uses
+as many CPU threads as the process has cores, or $UNLEARN_THREADS.
 """
 from __future__ import annotations
 
 import sys
 
+from ..devices import configure_threads
 from ..errors import UserInputError
 from .args import OneLineParser, fail
 from .compare import add_compare_command
@@ -28,6 +30,7 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        configure_threads()
         return args.func(args)
     except UserInputError as err:
         return fail(str(err))
