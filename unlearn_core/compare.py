@@ -172,9 +172,9 @@ def winner(rows: list[dict]) -> tuple[str | None, str]:
     if not eligible:
         return None, "no method passed the termination test in every seed"
     best = min(eligible, key=lambda r: r["values"]["avg_gap"][0])
-    names = ", ".join(r["method"] for r in eligible)
+    names = ", ".join(r["title"] for r in eligible)
     return best["method"], (f"smallest Avg. Gap among methods passing the test in every seed ({names}): "
-                            f"{best['method']} ({100 * best['values']['avg_gap'][0]:.2f}%)")
+                            f"{best['title']} ({100 * best['values']['avg_gap'][0]:.2f}%)")
 
 
 def format_table(rows: list[dict]) -> str:

@@ -29,7 +29,7 @@ from .flops import training_flops
 from .runner import METHODS, evaluate_small, unlearn
 from .settings import check_settings, setting
 from .splits import Split, make_split
-from .steps import Step
+from .steps import Outcome, Step
 from .training import Progress, TrainedModel, get_original, get_retrain
 
 
@@ -163,6 +163,9 @@ def build_report(prep: Prepared, steps: list[Step], ref: Reference, model: torch
         "utility_guard": final.utility_guard,
         "original_seconds": prep.original.seconds,
         "metrics": metrics,
+        # What the "unlearned" metrics measure: after a divergence, the last finite weights, not a trained model.
+        "unlearned_model": (f"the last finite weights (step {final.step}), restored after the run diverged"
+                            if final.outcome is Outcome.DIVERGED else f"the model at step {final.step}"),
         "history": [s.history_entry() for s in steps if s.eval is not None],
     }
 
