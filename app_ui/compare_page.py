@@ -27,8 +27,8 @@ import streamlit as st
 
 from unlearn_core import UnlearnConfig, UserInputError
 from unlearn_core.baselines import METHOD_SUMMARIES, METHOD_TITLES, method_unlearn_config
-from unlearn_core.compare import ALL_METHODS, COLUMNS, MethodRun, run_method, summarise, winner
-from unlearn_core.experiment import Experiment
+from unlearn_core.compare import ALL_METHODS, COLUMNS, summarise, winner
+from unlearn_core.experiment import Experiment, MethodRun, run_method
 from unlearn_core.projection import MapProjection
 
 from .app_config import AppConfig
@@ -64,7 +64,8 @@ def method_plan(cfg: AppConfig, methods: list[str]) -> Plan:
         if method == "contrastive":
             method_cfg = cfg.unlearn_config()
         else:
-            method_cfg = method_unlearn_config(method, cfg.dataset, cfg.mode, paper=cfg.paper_defaults, seed=cfg.seed)
+            method_cfg = method_unlearn_config(method, cfg.data.dataset, cfg.forget.mode, paper=cfg.paper_defaults,
+                                               seed=cfg.forget.seed)
         plan.append((method, replace(method_cfg, probe_every=method_cfg.max_steps + 1)))
     return tuple(plan)
 
@@ -79,7 +80,7 @@ def run_plan(prepared: PreparedMap, ref_job: Job, plan: Plan, job: Job) -> list[
     for i, (method, method_cfg) in enumerate(plan):
         job.set_phase(f"running {METHOD_TITLES.get(method, method)} ({i + 1} of {len(plan)})")
         job.progress(i, len(plan))
-        runs.append(run_method(prepared.prep, method, ref_job.result, method_cfg))
+        runs.append(run_method(prepared.prep, ref_job.result, method, method_cfg))
     return runs
 
 
@@ -198,11 +199,11 @@ def render_compare() -> None:
     # The plan is taken from this run's widgets, not from the callback's (which ran before they updated).
     # Kept as text: Streamlit re-imports a module whose file changed, and a config of the re-imported
     # class never equals one of the old class, though every field does.
-    request = repr((prep_key, cfg.points, plan))
+    request = repr((prep_key, cfg.view.points, plan))
     if st.session_state.pop(CLICKED_KEY, False):
         st.session_state[REQUEST_KEY] = request
 
-    job = prepare_job(prep_key, cfg.points)
+    job = prepare_job(prep_key, cfg.view.points)
     if not job.done:
         wait_for_job(job, "Preparing")
         st.stop()
@@ -211,7 +212,7 @@ def render_compare() -> None:
         if job.failure:
             with st.expander("Details"):
                 st.code(job.failure)
-        st.button("Try again", on_click=retry_prepare, args=(prep_key, cfg.points))
+        st.button("Try again", on_click=retry_prepare, args=(prep_key, cfg.view.points))
         st.stop()
     prepared: PreparedMap = job.result
 
@@ -219,7 +220,7 @@ def render_compare() -> None:
         st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
                 "experiment. Methods that run their whole budget (retrain, SCRUB, UNSIR) take longest.")
         st.stop()
-    run_job = compare_job(prep_key, cfg.points, plan, prepared, reference_job(prep_key, prepared.prep))
+    run_job = compare_job(prep_key, cfg.view.points, plan, prepared, reference_job(prep_key, prepared.prep))
     if not run_job.done:
         wait_for_job(run_job, "Comparing")
         st.stop()
@@ -265,6 +266,6 @@ def _show(runs: list[MethodRun], prepared: PreparedMap, cfg: AppConfig) -> None:
     name, verdict = winner(rows)
     (st.success if name == "contrastive" else st.info)(verdict[0].upper() + verdict[1:] + ".")
     st.download_button("Runs (JSON)", data=lambda: json.dumps({"runs": [r.report for r in runs]}, indent=2),
-                       file_name=f"compare-{cfg.dataset}-{cfg.mode}-seed{cfg.seed}.json", mime="application/json",
-                       on_click="ignore", key="compare_download",
+                       file_name=f"compare-{cfg.data.dataset}-{cfg.forget.mode}-seed{cfg.forget.seed}.json",
+                       mime="application/json", on_click="ignore", key="compare_download",
                        help="The same object as `python -m unlearn_core compare --out`: one run report per method.")

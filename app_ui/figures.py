@@ -128,9 +128,8 @@ def accuracy_figure(evaluated: list[Step], mode: str, num_classes: int, final: S
         fig.add_trace(go.Scatter(x=steps, y=[s.eval.get(key) for s in evaluated], mode="lines+markers", name=label,
                                  line=dict(color="firebrick", dash="dash"), marker=dict(size=4)))
     if final is not None:
-        terminated = bool(final.stop_reason and final.stop_reason.startswith("terminated"))
-        name = f"{TERMINATION_PREFIX if terminated else STOPPED_PREFIX} at step {final.step}"
-        fig.add_trace(_vertical(final.step, 0, 1, name, "firebrick" if terminated else "grey", "dot",
+        name = f"{TERMINATION_PREFIX if final.terminated else STOPPED_PREFIX} at step {final.step}"
+        fig.add_trace(_vertical(final.step, 0, 1, name, "firebrick" if final.terminated else "grey", "dot",
                                 hover=final.stop_reason))
     if cursor_step is not None:
         fig.add_vline(x=cursor_step, line=dict(color="rgba(0,0,0,0.35)", width=1))

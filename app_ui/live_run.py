@@ -118,26 +118,19 @@ class LiveRun:
             close()
 
     def _record(self, step: Step) -> None:
-        # The closing Step can repeat the step number (and losses) of the last update, when the run learns
-        # only afterwards that it was the last: it replaces that step's records rather than adding to them.
-        if step.losses and not (self.losses and self.losses[-1]["step"] == step.step):
+        # The engine yields each step number once, the closing Step included: every Step adds its records.
+        if step.losses:
             self.losses.append({"step": step.step, "round": step.round, **step.losses})
         if step.probe is not None:
             probs = step.probe.probs
             frame = Frame(step.step, probs.argmax(axis=1).astype(np.int16), probs.max(axis=1).astype(np.float16),
                           step.probe.embeddings.astype(np.float16))
             with self.frames_lock:
-                if self.frames and self.frames[-1].step == step.step:
-                    self.frames[-1] = frame
-                else:
-                    self.frames.append(frame)
-                    self._thin_frames()
+                self.frames.append(frame)
+                self._thin_frames()
         slim = replace(step, probe=None)     # the embeddings live in frames, once
         if step.eval is not None:
-            if self.evaluated and self.evaluated[-1].step == step.step:
-                self.evaluated[-1] = slim
-            else:
-                self.evaluated.append(slim)
+            self.evaluated.append(slim)
         self.last = slim
         if step.stop:
             self.final = slim

@@ -30,15 +30,16 @@ class Preset:
         params = dict(self.settings)
         base = AppConfig.defaults(params.get("dataset", "digits"), params.get("mode", "class"),
                                   params.get("paper", "0") == "1")
-        base = replace(base, points=current.points, fps=current.fps, frame_every=current.frame_every,
-                       device=current.device)
+        base = replace(base, view=current.view, device=current.device)
         cfg, problems = AppConfig.from_query(params, base=base)
         if problems:   # a broken presets.json is a bug of the app, not the user's input
             raise ValueError(f"preset {self.id!r}: {'; '.join(problems)}")
         return cfg
 
     def matches(self, cfg: AppConfig) -> bool:
-        return self.apply(cfg) == cfg
+        # Compared as links, not as objects: after Streamlit re-imports an edited module, a session's
+        # AppConfig is of the old class and never == one of the new class, though every value is equal.
+        return self.apply(cfg).to_query() == cfg.to_query()
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,10 @@
 """The shared, expensive parts, each computed once per process in a background Job (st.cache_resource).
 
-    job = prepare_job(cfg.prep_key(), cfg.points)    # data, split, original model (trained once, then
-                                                     # read from the disk cache), the map, the thumbnails
+    job = prepare_job(cfg.prep_key(), cfg.view.points)   # data, split, original model (trained once, then
+                                                         # read from the disk cache), the map, the thumbnails
     job.result -> PreparedMap
     ref = reference_job(cfg.prep_key(), prepared.prep)   # original and retrain metrics, retrain model
-    ref.result -> Reference
+    ref.result -> unlearn_core.Reference (the engine's: what run_method and build_report take)
 
 Keys are the frozen engine configs, so every session asking for the same experiment shares one job
 and one result; the results are never modified (LiveRun unlearns a deep copy of the original).
@@ -12,17 +12,16 @@ A failed job stays cached (so its message keeps showing) until `retry_prepare` c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import streamlit as st
 
-from unlearn_core import Experiment, UnlearnConfig, evaluate_model, make_split, prepare
+from unlearn_core import Experiment, Reference, UnlearnConfig, make_split, prepare, reference
 from unlearn_core.experiment import Prepared
 from unlearn_core.metrics import infer
 from unlearn_core.projection import map_for
 from unlearn_core.runner import warm_up
 from unlearn_core.splits import PROBE_SIZE
-from unlearn_core.training import TrainedModel
 
 from .background import Job
 from .live_run import PreparedMap
@@ -30,14 +29,6 @@ from .thumbnails import png_data_uris
 
 TRAINING_PHASE = "training the original model (once; then it is read from the disk cache)"
 MAP_PHASE = "fitting the map with UMAP (once per experiment; the first fit in a process also compiles numba)"
-
-
-@dataclass(frozen=True, eq=False)
-class Reference:
-    """The retrain reference and the metrics the results table compares with."""
-    retrain: TrainedModel
-    original_metrics: dict
-    retrain_metrics: dict
 
 
 def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedMap:
@@ -64,13 +55,9 @@ def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedM
 
 
 def build_reference(prep: Prepared, job: Job) -> Reference:
-    job.set_phase("evaluating the original model")
-    original_metrics = evaluate_model(prep.original.model, prep.data, prep.split, prep.device)
-    job.set_phase("retraining without the forget set (once; then it is read from the disk cache)")
-    retrain = prep.retrain(progress=job.progress)
-    job.set_phase("evaluating the retrained model")
-    retrain_metrics = evaluate_model(retrain.model, prep.data, prep.split, prep.device)
-    return Reference(retrain, original_metrics, retrain_metrics)
+    job.set_phase("retraining without the forget set (once; then it is read from the disk cache), then "
+                  "evaluating the original and the retrained model")
+    return reference(prep, progress=job.progress)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

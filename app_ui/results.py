@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from unlearn_core.experiment import build_report
+from unlearn_core.experiment import Reference, build_report
 from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain
 
 from .app_config import AppConfig
@@ -57,10 +57,9 @@ def metrics_table(unlearned: dict, original: dict | None, retrain: dict | None, 
     return pd.DataFrame(rows).astype({c: float for c in ("original", "unlearned", "retrain", "gap to retrain")})
 
 
-def report_json(run: LiveRun, reference, cfg: AppConfig) -> str:
+def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:
     """The CLI's report (unlearn_core.experiment.build_report) for this run, plus the app's URL settings."""
-    report = build_report(run.prep, run.final, run.evaluated, reference.retrain,
-                          original_metrics=reference.original_metrics, retrain_metrics=reference.retrain_metrics)
+    report = build_report(run.prep, run.evaluated, reference)     # run.evaluated ends with the closing Step
     report["app_config"] = cfg.to_query()      # open the app with these URL parameters to see this run again
     return json.dumps(report, indent=2)
 

@@ -18,7 +18,7 @@ import streamlit as st
 from unlearn_core import UserInputError
 from unlearn_core.metrics import METRIC_LABELS
 
-from .app_config import AppConfig
+from .app_config import AppConfig, ViewConfig
 from .background import Job
 from .job_progress import wait_for_job
 from .figures import map_figure
@@ -97,7 +97,7 @@ def render_unlearn() -> None:
         st.error(str(err))
         st.stop()
 
-    job = prepare_job(cfg.prep_key(), cfg.points)
+    job = prepare_job(cfg.prep_key(), cfg.view.points)
     if not job.done:
         wait_for_job(job, "Preparing")
         st.stop()
@@ -141,13 +141,14 @@ def _show_failure(job: Job, cfg: AppConfig) -> None:
         st.error("Preparing the experiment failed unexpectedly (a bug, not your settings).")
         with st.expander("Details"):
             st.code(job.failure)
-    st.button("Try again", on_click=retry_prepare, args=(cfg.prep_key(), cfg.points))
+    st.button("Try again", on_click=retry_prepare, args=(cfg.prep_key(), cfg.view.points))
 
 
 def _ensure_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
     """The session's run for this configuration; a different configuration drops the old run."""
     state: RunState | None = st.session_state.get(STATE_KEY)
-    view_only = lambda c: replace(c, fps=AppConfig.fps)  # noqa: E731 - the frame rate does not change the run
+    # The frame rate does not change the run: a changed fps keeps it.
+    view_only = lambda c: replace(c, view=replace(c.view, fps=ViewConfig.fps))  # noqa: E731
     if state is None or view_only(state.cfg) != view_only(cfg) or state.prepared is not prepared:
         if state is not None:
             state.run.close()
@@ -188,14 +189,14 @@ def _controls(state: RunState) -> None:
 
 def _live_view(cfg: AppConfig) -> None:
     state = _state()
-    every = 1.0 / cfg.fps if state.status == "running" else None
+    every = 1.0 / cfg.view.fps if state.status == "running" else None
 
     @st.fragment(run_every=every)
     def live() -> None:
         state = _state()
         try:
             if state.status == "running":
-                state.run.advance(budget_s=1.0 / state.cfg.fps)
+                state.run.advance(budget_s=1.0 / state.cfg.view.fps)
             elif state.pending_steps:
                 steps, state.pending_steps = state.pending_steps, 0
                 state.run.advance(max_updates=steps)
@@ -226,8 +227,7 @@ def _draw(state: RunState) -> None:
     status = {"running": "running", "paused": "paused", "stopped": "stopped", "idle": "ready"}[state.status]
     st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {status}")
     if final is not None:
-        terminated = bool(final.stop_reason and final.stop_reason.startswith("terminated"))
-        (st.success if terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
+        (st.success if final.terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
 
     steps = [f.step for f in run.frames]
     shown = steps[-1]
@@ -254,7 +254,7 @@ def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
         return
     reference = job.result if job.ok else None
     table = metrics_table(final.metrics, reference.original_metrics if reference else None,
-                          reference.retrain_metrics if reference else None, cfg.mode).dropna(axis=1, how="all")
+                          reference.retrain_metrics if reference else None, cfg.forget.mode).dropna(axis=1, how="all")
     percent = lambda label, help_text: st.column_config.NumberColumn(label, format="%.2f", help=help_text)  # noqa: E731
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "original": percent("original %", "The model before unlearning."),
@@ -284,7 +284,7 @@ def _downloads(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
     run = state.run
     if not run.frames:
         return
-    name = f"unlearn-{cfg.dataset}-{cfg.mode}-seed{cfg.seed}-step{run.step}"
+    name = f"unlearn-{cfg.data.dataset}-{cfg.forget.mode}-seed{cfg.forget.seed}-step{run.step}"
     cols = st.columns(3)
     job = reference_job(cfg.prep_key(), prepared.prep) if run.final is not None else None
     ready = job is not None and job.ok

@@ -50,7 +50,7 @@ def draw(run: LiveRun) -> None:
 
 def prepare_with_progress(cfg: AppConfig) -> tuple[object, float, list]:
     """The page's prepare job; returns (result, seconds, [(t, phase, fraction)] as the page would show)."""
-    job = Job("prepare", lambda j: build_prepared_map(cfg.prep_key(), cfg.points, j))
+    job = Job("prepare", lambda j: build_prepared_map(cfg.prep_key(), cfg.view.points, j))
     start = time.perf_counter()
     job.start()
     seen = []
@@ -67,7 +67,7 @@ def first_frame_seconds(prepared, cfg: AppConfig) -> float:
     """Run pressed to the first live frame: the first tick (it steps for its whole frame period) and its draw."""
     start = time.perf_counter()
     run = LiveRun(prepared, cfg.experiment())
-    run.advance(budget_s=1.0 / cfg.fps)
+    run.advance(budget_s=1.0 / cfg.view.fps)
     draw(run)
     run.close()
     return time.perf_counter() - start
@@ -109,7 +109,7 @@ def fresh_process(cache_dir: str) -> dict:
 
 
 def throughput(prepared, cfg: AppConfig, repeats: int) -> dict:
-    """Steps per second: the page's ticks at cfg.fps against a plain loop over the engine, same settings."""
+    """Steps per second: the page's ticks at cfg.view.fps against a plain loop over the engine, same settings."""
     exp = cfg.experiment()
     page, engine, overhead, final_draw = [], [], [], []
     for _ in range(repeats):
@@ -121,7 +121,7 @@ def throughput(prepared, cfg: AppConfig, repeats: int) -> dict:
         run = LiveRun(prepared, exp)
         start, drawing = time.perf_counter(), 0.0
         while True:
-            run.advance(budget_s=1.0 / cfg.fps)
+            run.advance(budget_s=1.0 / cfg.view.fps)
             if run.final is not None:       # the page now reruns as a whole: the stopped view, not a tick
                 break
             t = time.perf_counter()
@@ -166,8 +166,9 @@ def run(quick: bool = False) -> dict:
                  "within_3_s": max(warm) <= 3.0},
         "warm_from_disk_fresh_process": {**from_disk, "within_3_s": from_disk["run_to_first_frame_s"] <= 3.0},
         "cold_fresh_process": {**cold, "within_60_s": cold["run_to_first_frame_s"] <= 60.0},
-        "throughput": {"description": f"default settings (a 20-step run) at the page's default {cfg.fps:g} frames "
-                                      "per second; budget: page at least 80% of the engine", **speed,
+        "throughput": {"description": f"default settings (a 20-step run) at the page's default "
+                                      f"{cfg.view.fps:g} frames per second; budget: page at least 80% of the "
+                                      "engine", **speed,
                        "at_least_80_percent": speed["page_over_engine"] >= 0.8},
         "throughput_36_steps": {"description": "the same at the paper's lr 1e-3 (36 steps, 3 rounds, no early stop)",
                                 **speed_long, "at_least_80_percent": speed_long["page_over_engine"] >= 0.8},

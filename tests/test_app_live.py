@@ -104,14 +104,15 @@ def test_reset_and_a_changed_setting_mid_run_drop_the_run():
     at.sidebar.number_input(key="cfg.seed").set_value(1).run()
     wait_until_prepared(at)
     assert not at.exception
-    assert run_state(at).status == "idle" and run_state(at).cfg.seed == 1 and not run_state(at).run.frames
+    assert run_state(at).status == "idle" and run_state(at).cfg.forget.seed == 1 and not run_state(at).run.frames
 
 
 def test_the_url_holds_the_whole_configuration_both_ways():
     params = {"mode": "sample", "count": "40", "seed": "2", "lr": "0.02", "lambda_ce": "2.5", "fps": "4.0"}
     at = open_page(**params)
     cfg = at.session_state["app_config"]
-    assert (cfg.mode, cfg.count, cfg.seed, cfg.hyper.lr, cfg.hyper.lambda_ce, cfg.fps) == ("sample", 40, 2, 0.02, 2.5, 4.0)
+    assert (cfg.forget.mode, cfg.forget.count, cfg.forget.seed, cfg.hyper.lr, cfg.hyper.lambda_ce, cfg.view.fps) == (
+        "sample", 40, 2, 0.02, 2.5, 4.0)
     assert at.sidebar.number_input(key="cfg.count").value == 40
     url = dict(at.query_params)
     assert AppConfig.from_query(url) == (cfg, [])                          # every field is in the URL
@@ -134,7 +135,7 @@ def test_two_sessions_run_side_by_side_without_touching_the_shared_original():
         b.run()
         assert run_state(b).run.step >= b_step
     assert run_state(a).run.step > 0 and run_state(b).run.step > 0
-    assert run_state(a).cfg.mode == "class" and run_state(b).cfg.mode == "sample"
+    assert run_state(a).cfg.forget.mode == "class" and run_state(b).cfg.forget.mode == "sample"
     assert [weights_digest(m) for m in originals] == before
 
 
@@ -173,6 +174,6 @@ def test_the_termination_banner_and_marker_when_the_test_fires():
             break
         at.run()
     final = run_state(at).run.final
-    assert final.stop_reason.startswith("terminated")
+    assert final.terminated
     assert any(s.value.startswith(f"Stopped at step {final.step}: terminated") for s in at.success)
     assert any(t["name"] == f"{TERMINATION_PREFIX} at step {final.step}" for t in figures(at)[1]["data"])

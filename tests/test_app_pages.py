@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from app_testing import TINY_EPOCHS, figures, open_page, trace_names, wait_until_prepared
+from app_ui.app_config import MODE_ONLY, app_settings
 from app_ui.figures import FORGET_TRACE
+from app_ui.sidebar import W
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -26,7 +28,7 @@ def test_the_start_button_opens_the_unlearn_page_and_runs():
     at = open_page(seed="3")
     at.button(key="start").click().run()
     assert not at.exception
-    assert at.session_state["app_config"].seed == 0                   # the preset's configuration...
+    assert at.session_state["app_config"].forget.seed == 0            # the preset's configuration...
     assert at.query_params["preset"] == "forget-digit"                # ...is in the URL
     # AppTest does not follow a script's st.switch_page (the browser test does): open the page it names.
     wait_until_prepared(at.switch_page("pages/unlearn.py").run())
@@ -88,7 +90,54 @@ def test_a_preset_button_sets_the_sidebar_and_keeps_its_own_hyperparameters():
     at.button(key="preset_no-ce").click().run()
     assert not at.exception
     cfg = at.session_state["app_config"]
-    assert (cfg.mode, cfg.seed, cfg.hyper.lambda_ce, cfg.hyper.lr) == ("class", 0, 0.0, 0.01)
+    assert (cfg.forget.mode, cfg.forget.seed, cfg.hyper.lambda_ce, cfg.hyper.lr) == ("class", 0, 0.0, 0.01)
     assert at.number_input(key="cfg.lambda_ce").value == 0.0 and at.sidebar.radio(key="cfg.mode").value == "class"
     assert at.query_params["preset"] == "no-ce"
     assert any("No CE term" in i.value for i in at.info)
+
+
+def test_an_unknown_url_key_is_named_with_the_key_meant():
+    at = open_page(forget_class="99")
+    assert not at.exception
+    assert "ignored URL parameter forget_class='99': unknown key; did you mean class?" in [
+        w.value for w in at.sidebar.warning]
+    assert "forget_class" not in at.query_params and at.query_params["class"] == "5"
+
+
+def sidebar_keys(at) -> set[str]:
+    return {w.key for kind in ("number_input", "selectbox", "radio", "toggle", "text_input")
+            for w in getattr(at.sidebar, kind) if w.key and w.key.startswith(W)}
+
+
+@pytest.mark.parametrize("mode", ["class", "sample"])
+def test_every_declared_setting_has_its_sidebar_widget(mode):
+    """The widgets are generated from app_settings(), the same declarations that make the URL: one widget per
+    URL key (less those of the other forget mode), labelled and explained by its Setting."""
+    at = open_page(mode=mode)
+    expected = {W + s.url for _, s in app_settings() if MODE_ONLY.get(s.name, mode) == mode}
+    assert sidebar_keys(at) == expected
+    by_key = {s.url: s for _, s in app_settings()}
+    lr = at.sidebar.number_input(key=W + "lr")
+    assert lr.label == by_key["lr"].label and lr.help.startswith(by_key["lr"].help_text())
+    assert lr.min == 0.0 and lr.max == by_key["lr"].high
+
+
+def test_a_value_the_setting_refuses_is_not_applied_and_says_why():
+    at = open_page()
+    at.sidebar.number_input(key=W + "lr").set_value(0.0).run()       # within the widget's bounds, but lr > 0
+    assert not at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert errors == ["Learning rate: lr must be a number > 0 and <= 10, got 0.0. Not applied; still using 0.01."]
+    assert at.session_state["app_config"].hyper.lr == 0.01 and at.query_params["lr"] == "0.01"
+    assert at.sidebar.number_input(key=W + "lr").value == 0.0          # the typed value stays visible, flagged
+    at.sidebar.number_input(key=W + "lr").set_value(0.02).run()
+    assert not at.sidebar.error and at.query_params["lr"] == "0.02"
+
+
+def test_chosen_samples_that_do_not_parse_are_not_applied():
+    at = open_page(mode="sample", indices="3,17")
+    at.sidebar.text_input(key=W + "indices").input("3, x").run()
+    assert not at.exception
+    assert any("Chosen samples: forget-indices expects comma-separated whole numbers" in e.value and "still using 3,17"
+               in e.value for e in at.sidebar.error)
+    assert at.session_state["app_config"].forget.indices == (3, 17)

@@ -1,6 +1,7 @@
 """The real thing: `streamlit run app.py` on a free localhost port, driven by Chromium through Playwright.
 
-Opens a deep link to the Unlearn page (a shared link on a fresh server), picks the "Forget one digit"
+Opens a deep link to the Unlearn page (a shared link on a fresh server: its first request), checks that
+it runs inside app.py (the sidebar holds the link's seed), picks the "Forget one digit"
 preset, presses Run, waits for the termination banner and for the charts to have drawn their points,
 hovers a forget sample for its image, waits for the retrain figures, and saves a screenshot under
 tests/artifacts/. Needs Debian's chromium at /usr/bin/chromium (CHROMIUM overrides the path); a
@@ -41,7 +42,10 @@ def server(tmp_path, isolated_cache):
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             # Files edited while the test runs (another checkout task, an editor) must not re-import
+             # the app's modules under the running session.
+             "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -70,6 +74,7 @@ def count_points(page, chart_index: int) -> int:
         " return plots.length > i ? plots[i].querySelectorAll('.scatterlayer path.point').length : 0; }", chart_index)
 
 
+@pytest.mark.browser
 def test_pick_a_preset_run_it_and_see_the_map(server):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -84,6 +89,12 @@ def test_pick_a_preset_run_it_and_see_the_map(server):
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         try:
             page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
+            # The deep link was the server's first request: the page must still run inside app.py (its
+            # sidebar, reading the link's settings), not alone as Streamlit's legacy pages/ mode would run it.
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_role("spinbutton", name="Seed").wait_for(timeout=TIMEOUT_MS)
+            assert sidebar.get_by_role("spinbutton", name="Seed").input_value() == "1"
+            assert page.get_by_test_id("stSidebarNav").count() == 0           # app.py hides Streamlit's menu
             page.get_by_role("button", name="Forget one digit").click()
             run = page.get_by_role("button", name="Run", exact=True)
             run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
