@@ -115,30 +115,30 @@ def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
                     retrain_flops=training_flops(retrain.model, prep.data, prep.device,
                                                  samples=recipe.epochs * len(prep.split.remain_train)),
                     retrain_forget=infer(retrain.model, prep.data, "train", prep.split.forget_train, prep.device))
-    ref.original_metrics["privacy_score"] = forget_privacy(prep, ref, prep.original.model)
+    ref.original_metrics["privacy_score"] = forget_privacy(
+        ref, infer(prep.original.model, prep.data, "train", prep.split.forget_train, prep.device))
     ref.retrain_metrics["privacy_score"] = 1.0      # retrain against itself: indistinguishable by definition
     return ref
 
 
-def forget_privacy(prep: Prepared, ref: Reference, model: torch.nn.Module) -> float | None:
-    """privacy_score of `model` against the retrain model on D^u_tr (None without the retrain's outputs)."""
-    if ref.retrain_forget is None:
+def forget_privacy(ref: Reference, forget_outputs) -> float | None:
+    """privacy_score of a model's outputs on D^u_tr against the retrain model's (None without either)."""
+    if ref.retrain_forget is None or forget_outputs is None:
         return None
-    return privacy_score(infer(model, prep.data, "train", prep.split.forget_train, prep.device), ref.retrain_forget)
+    return privacy_score(forget_outputs, ref.retrain_forget)
 
 
-def build_report(prep: Prepared, steps: list[Step], ref: Reference, model: torch.nn.Module | None = None) -> dict:
+def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
     """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history.
-    `steps` ends with the closing Step; the history has one entry per evaluated step. `model`, the
-    unlearned model as at the closing Step, gives its privacy_score (None without it)."""
+    `steps` ends with the closing Step; the history has one entry per evaluated step."""
     exp, final = prep.exp, steps[-1]
     metrics = {}
     for name, values in (("original", ref.original_metrics), ("unlearned", final.metrics),
                          ("retrain", ref.retrain_metrics)):
         row = {k: values.get(k) for k in METRIC_KEYS}
         row["avg_gap"] = gaps_to_retrain(values, ref.retrain_metrics, exp.forget.mode)["avg_gap"]
-        if name == "unlearned" and row["privacy_score"] is None and model is not None:
-            row["privacy_score"] = forget_privacy(prep, ref, model)
+        if name == "unlearned" and row["privacy_score"] is None:
+            row["privacy_score"] = forget_privacy(ref, final.forget_outputs)
         metrics[name] = row
     return {
         "method": exp.method,
@@ -183,13 +183,12 @@ def run_method(prep: Prepared, ref: Reference, method: str | None = None, cfg: U
             method, prep.exp.data.dataset, prep.exp.forget.mode, seed=prep.exp.unlearn_config().seed)
     prep = replace(prep, exp=replace(prep.exp, method=method, unlearn=cfg))
     kept: list[Step] = []
-    model = prep.fresh_model()      # unlearned in place; after the loop, as at the closing Step
-    for step in unlearn(model, prep.data, prep.split, cfg, method=method, device=prep.device):
+    for step in unlearn(prep.fresh_model(), prep.data, prep.split, cfg, method=method, device=prep.device):
         if step.eval is not None or step.probe is not None or step.stop:
             kept.append(step)
         if on_step is not None:
             on_step(step)
-    return MethodRun(build_report(prep, kept, ref, model), kept)
+    return MethodRun(build_report(prep, kept, ref), kept)
 
 
 def run_experiment(exp: Experiment, on_step: Callable[[Step], None] | None = None,

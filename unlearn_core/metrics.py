@@ -135,6 +135,13 @@ def mia_efficacy(remain: Outputs, non_member: Outputs, forget: Outputs, seed: in
 def evaluate_model(model: torch.nn.Module, data: ImageData, split: Split, device: torch.device) -> dict:
     """Every metric of METRIC_KEYS on the full splits (None where a key does not apply to the mode, and
     privacy_score, which needs the retrain model's outputs: see privacy.py)."""
+    return evaluate_with_outputs(model, data, split, device)[0]
+
+
+def evaluate_with_outputs(model: torch.nn.Module, data: ImageData, split: Split,
+                          device: torch.device) -> tuple[dict, Outputs]:
+    """evaluate_model's metrics and the model's outputs on D^u_tr, kept for what needs the retrain model
+    too (privacy_score), which may only be ready later."""
     remain_train = infer(model, data, "train", split.remain_train, device)
     forget_train = infer(model, data, "train", split.forget_train, device)
     utility = infer(model, data, "test", split.remain_test, device)   # D^r_ts (class) or D_ts (sample)
@@ -148,7 +155,7 @@ def evaluate_model(model: torch.nn.Module, data: ImageData, split: Split, device
         metrics["test_acc"] = accuracy(utility)
     metrics["mia_member_rate"] = mia_member_rate(remain_train, utility, forget_train)
     metrics["mia_efficacy"] = mia_efficacy(remain_train, utility, forget_train)
-    return metrics
+    return metrics, forget_train
 
 
 def gaps_to_retrain(metrics: dict, retrain: dict, mode: str) -> dict:

@@ -31,7 +31,7 @@ from .data import ImageData
 from .devices import pick_device
 from .errors import UserInputError
 from .flops import FlopMeter
-from .metrics import accuracy, evaluate_model, infer
+from .metrics import accuracy, evaluate_with_outputs, infer
 from .splits import Split
 from .steps import Outcome, ProbeFrame, Step, Update
 from .termination import termination_test
@@ -162,9 +162,10 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         probe = step.probe
         if probe is None and cfg.probe_every:
             probe = probe_frame(model, data, split, device)      # after meter.close(): not counted
-        metrics = evaluate_model(model, data, split, device) if final_metrics else None
+        metrics, forget_outputs = evaluate_with_outputs(model, data, split, device) if final_metrics else (None, None)
         return replace(step, seconds=elapsed, flops=flops, eval=accs, termination=term, probe=probe,
-                       metrics=metrics, outcome=outcome, stop_reason=reason, utility_guard=guard)
+                       metrics=metrics, outcome=outcome, stop_reason=reason, utility_guard=guard,
+                       forget_outputs=forget_outputs)
 
     def load(saved: list[torch.Tensor]) -> None:
         for source, live in zip(saved, model.state_dict().values()):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,7 @@ class Step:
     outcome: Outcome | None = None                # set on the closing Step only (the one with stop=True)
     stop_reason: str | None = None                # the outcome in words, with its figures, for people
     utility_guard: dict | None = None             # closing Step: {"drop", "margin", "tripped"} (runner.py)
+    forget_outputs: Any = None                    # closing Step: metrics.Outputs on D^u_tr (for privacy_score)
 
     @property
     def stop(self) -> bool:
