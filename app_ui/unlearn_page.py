@@ -2,15 +2,14 @@
 
     render_unlearn()      # pages/unlearn.py calls this
 
-Per session (st.session_state[STATE_KEY]) a RunState holds the LiveRun (the engine's generator and
-what it recorded) and the controls' status. While running, the live view is an st.fragment with
-run_every = 1/fps: each tick steps the engine for one frame period, then draws the newest frame, so the
-engine works nearly all the time and the page still answers clicks between ticks. Pause sets run_every
-to None. Changing a setting or pressing Reset drops the run (the generator and its model copy).
+Per session (st.session_state[STATE_KEY]) a RunState holds the configuration and a RunController (a plain
+state machine around the LiveRun: idle / running / paused / stopped, Run, Pause, Step, Reset, Seek,
+Replay). This page only draws the controller's state and forwards clicks to it: run_controls.py draws the
+buttons and the speed, live_view.py the ticking fragment, the timeline and the figures. Changing a
+setting drops the run (the generator and its model copy); the speed and the frame rate do not.
 """
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -21,69 +20,47 @@ from unlearn_core.metrics import METRIC_LABELS
 from .app_config import AppConfig, ViewConfig
 from .background import Job
 from .job_progress import wait_for_job
-from .figures import map_figure
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
+from .live_view import render_live_view
 from .presets import load_presets, matching_preset, preset_by_id
 from .resources import prepare_job, reference_job, retry_prepare
 from .results import curves_csv, figures_html, metrics_table, report_json
+from .run_controller import RunController, Status
+from .run_controls import render_controls, session_speed
 from .sidebar import apply_config, current_config
 
 STATE_KEY = "unlearn_run"
 AUTORUN_KEY = "unlearn_autorun"        # set by the landing page: start running as soon as the model is ready
-TIMELINE_KEY = "unlearn_timeline"     # + the run state's timeline epoch
 
 
 @dataclass
 class RunState:
     cfg: AppConfig                    # the configuration the run was started with
     prepared: PreparedMap             # the shared data, original model and map it runs on
-    run: LiveRun
-    status: str = "idle"              # idle | running | paused | stopped
-    pending_steps: int = 0            # Step presses not yet carried out
-    error: str | None = None          # why the run failed, when it did
-    timeline_epoch: int = 0           # a new timeline slider (at the newest frame) each time the run halts
+    controller: RunController
+
+    @property
+    def run(self) -> LiveRun:
+        return self.controller.live
+
+    @property
+    def status(self) -> Status:
+        return self.controller.status
 
 
-# ---- controls (callbacks: they run before the script, so the page draws the new state at once) --------
 def _state() -> RunState:
     return st.session_state[STATE_KEY]
-
-
-def _on_run() -> None:
-    _state().status = "running"
-
-
-def _on_pause() -> None:
-    _halt("paused")
-
-
-def _on_step() -> None:
-    _state().pending_steps += 1
-    _halt("paused")
-
-
-def _halt(status: str) -> None:
-    # The timeline slider is a new widget each time the run halts: it starts at the newest frame, and no
-    # value the browser still holds from an earlier slider can move it (live ticks race the browser).
-    state = _state()
-    state.status = status
-    state.timeline_epoch += 1
-
-
-def _on_reset() -> None:
-    state = _state()
-    state.run.close()
-    st.session_state[STATE_KEY] = _new_state(state.cfg, state.prepared, state)
 
 
 def _on_preset(preset_id: str) -> None:
     apply_config(preset_by_id(preset_id).apply(current_config()))
 
 
-def _new_state(cfg: AppConfig, prepared: PreparedMap, old: RunState | None) -> RunState:
-    return RunState(cfg, prepared, LiveRun(prepared, cfg.experiment()),
-                    timeline_epoch=old.timeline_epoch + 1 if old is not None else 0)
+def _new_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
+    exp = cfg.experiment()
+    return RunState(cfg, prepared, RunController(lambda: LiveRun(prepared, exp), fps=cfg.view.fps,
+                                                 speed=session_speed(), wait_for_draw=True))
 
 
 # ---- the page ---------------------------------------------------------------------------------------
@@ -109,9 +86,9 @@ def render_unlearn() -> None:
 
     show_hover_images(prepared.thumbnails)
     _facts(state, prepared)
-    _controls(state)
-    _live_view(cfg)
-    if state.status == "stopped" and state.run.final is not None:
+    render_controls(state.controller)
+    render_live_view(lambda: _state().controller, prepared.preview)
+    if state.status is Status.STOPPED and state.run.final is not None:
         _results(state, prepared, cfg)
     _downloads(state, prepared, cfg)
     with st.expander("What the map shows", expanded=False):
@@ -147,18 +124,19 @@ def _show_failure(job: Job, cfg: AppConfig) -> None:
 def _ensure_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
     """The session's run for this configuration; a different configuration drops the old run."""
     state: RunState | None = st.session_state.get(STATE_KEY)
-    # The frame rate does not change the run: a changed fps keeps it.
+    # The frame rate does not change the run: a changed fps keeps it (and sets the controller's pace).
     view_only = lambda c: replace(c, view=replace(c.view, fps=ViewConfig.fps))  # noqa: E731
     if state is None or view_only(state.cfg) != view_only(cfg) or state.prepared is not prepared:
         if state is not None:
-            state.run.close()
+            state.controller.close()
             if state.run.started:
                 st.toast("Settings changed: the run was reset.")
-        state = _new_state(cfg, prepared, state)
+        state = _new_state(cfg, prepared)
         st.session_state[STATE_KEY] = state
     state.cfg = cfg
-    if st.session_state.pop(AUTORUN_KEY, False) and state.status == "idle":
-        state.status = "running"
+    state.controller.fps = cfg.view.fps
+    if st.session_state.pop(AUTORUN_KEY, False) and state.status is Status.IDLE:
+        state.controller.run()
     return state
 
 
@@ -171,79 +149,6 @@ def _facts(state: RunState, prepared: PreparedMap) -> None:
                f"({len(split.forget_train)} of {len(prep.data.train_y)} training samples) · map: "
                f"{len(split.probe)} samples, {int(split.probe_is_forget.sum())} of them forget samples · original "
                f"model: {prep.original.seconds:.1f} s of training, {source} · device {prep.device}")
-
-
-def _controls(state: RunState) -> None:
-    running, stopped = state.status == "running", state.status == "stopped"
-    cols = st.columns([1, 1, 1, 5])
-    cols[0].button("Reset", key="btn_reset", on_click=_on_reset, width="stretch",
-                   help="Back to the original model (step 0).")
-    if running:
-        cols[1].button("Pause", key="btn_pause", on_click=_on_pause, type="primary", width="stretch")
-    else:
-        cols[1].button("Run", key="btn_run", on_click=_on_run, type="primary", disabled=stopped,
-                       width="stretch", help="Unlearn live until the termination test fires.")
-    cols[2].button("Step", key="btn_step", on_click=_on_step, disabled=running or stopped, width="stretch",
-                   help="One optimiser step, then pause.")
-
-
-def _live_view(cfg: AppConfig) -> None:
-    state = _state()
-    every = 1.0 / cfg.view.fps if state.status == "running" else None
-
-    @st.fragment(run_every=every)
-    def live() -> None:
-        state = _state()
-        try:
-            if state.status == "running":
-                state.run.advance(budget_s=1.0 / state.cfg.view.fps)
-            elif state.pending_steps:
-                steps, state.pending_steps = state.pending_steps, 0
-                state.run.advance(max_updates=steps)
-        except UserInputError as err:
-            state.error, state.status = str(err), "stopped"
-        except Exception:  # a failing run must not take the page down; show it and stop
-            state.error, state.status = traceback.format_exc(), "stopped"
-        if state.run.final is not None and state.status != "stopped":
-            _halt("stopped")
-            st.rerun(scope="app")     # the whole page changes: buttons, results, downloads
-        _draw(state)
-
-    live()
-
-
-def _draw(state: RunState) -> None:
-    run = state.run
-    if state.error is not None:
-        st.error("The run failed: " + state.error.strip().splitlines()[-1])
-        with st.expander("Details"):
-            st.code(state.error)
-    if not run.frames:
-        st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
-                "live, or **Step** to go one optimiser step at a time, and watch them move.")
-        st.plotly_chart(map_figure(state.prepared.preview()), width="stretch", key="map_chart")
-        return
-    final, last = run.final, run.last
-    status = {"running": "running", "paused": "paused", "stopped": "stopped", "idle": "ready"}[state.status]
-    st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {status}")
-    if final is not None:
-        (st.success if final.terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
-
-    steps = [f.step for f in run.frames]
-    shown = steps[-1]
-    if state.status == "running":
-        st.caption("Timeline: pause to scrub back through the recorded map frames.")
-    elif len(steps) > 1:
-        shown = st.select_slider("Timeline: map frame at step", options=steps, value=steps[-1],
-                                 key=f"{TIMELINE_KEY}_{state.timeline_epoch}",
-                                 help="Scrub back through the recorded map frames; the curves mark the frame's step.")
-    map_fig, accuracy_fig, loss_fig = run.figures(run.frame_index_at(shown), live=state.status == "running")
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(map_fig, width="stretch", key="map_chart")
-    with right:
-        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
-        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
 
 
 def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:

@@ -32,7 +32,9 @@ def test_the_start_button_opens_the_unlearn_page_and_runs():
     assert at.query_params["preset"] == "forget-digit"                # ...is in the URL
     # AppTest does not follow a script's st.switch_page (the browser test does): open the page it names.
     wait_until_prepared(at.switch_page("pages/unlearn.py").run())
-    assert at.session_state["unlearn_run"].status == "running"       # autorun: no second click needed
+    # Autorun: no second click needed. The first run with the model ready is one tick: one step at 1x.
+    state = at.session_state["unlearn_run"]
+    assert state.status == "running" and state.run.step == 1
 
 
 def test_how_it_works_shows_the_loss_the_rules_and_the_engine_code():

@@ -74,6 +74,19 @@ def test_every_placed_point_lies_within_the_bounds():
         assert ((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all()
 
 
+def test_non_finite_embeddings_are_placed_at_nan_and_leave_the_others_where_they_were():
+    # A diverging model's frame: some rows NaN or inf (once: SVD did not converge, a red exception box).
+    emb, layout, _ = _clusters()
+    proj = MapProjection(emb, layout, np.ones(len(emb), bool), MapSettings())
+    broken = emb.copy()
+    broken[:5] = np.nan
+    broken[5, 0] = np.inf
+    placed = proj.place(broken)
+    assert np.isnan(placed[:6]).all() and np.isfinite(placed[6:]).all()
+    assert np.allclose(placed[6:], proj.place(emb)[6:], atol=1e-3)
+    assert np.isnan(proj.place(np.full_like(emb, np.nan))).all()          # nothing finite: nothing drawn
+
+
 def test_a_frame_of_the_wrong_shape_is_refused():
     emb, layout, _ = _clusters()
     proj = MapProjection(emb, layout, np.ones(len(emb), bool), MapSettings())

@@ -67,23 +67,32 @@ class MapProjection:
         emb = np.asarray(embeddings, dtype=np.float32)
         if emb.shape != self.reference.shape:
             raise ValueError(f"a frame must hold the probe set's {self.reference.shape} embeddings, got {emb.shape}")
-        with _BLAS.limit(limits=1, user_api="blas"):
-            u, _, vt = np.linalg.svd(emb[self.anchors].T @ self.reference[self.anchors])    # [D, D]
+        # Rows with a NaN or inf (a diverging model) cannot align anything: the rotation comes from the
+        # finite anchors only (no rotation when none is left), and those rows stay non-finite.
+        anchors = self.anchors & np.isfinite(emb).all(axis=1)
+        if not anchors.any():
+            return emb
+        with _BLAS.limit(limits=1, user_api="blas"), np.errstate(invalid="ignore", over="ignore"):
+            u, _, vt = np.linalg.svd(emb[anchors].T @ self.reference[anchors])    # [D, D]
             return emb @ (u @ vt)
 
     def place(self, embeddings: np.ndarray, align: bool = True) -> np.ndarray:
         """Map coordinates of a frame's embeddings [P, D] -> float32 [P, 2]. align=False places any
-        embeddings [N, D] by their neighbours as they are (no correspondence with the reference needed)."""
+        embeddings [N, D] by their neighbours as they are (no correspondence with the reference needed).
+        A row with a NaN or inf (a diverging model's) is placed at NaN: plotly leaves such a point out."""
         emb = self.align(embeddings) if align else np.asarray(embeddings, dtype=np.float32)
+        finite = np.isfinite(emb).all(axis=1)                            # [N]; the others land at NaN (not drawn)
         k = min(self.settings.k, len(self.reference))
         with _BLAS.limit(limits=1, user_api="blas"):
-            sims = emb @ self.reference.T                                # [N, P] cosine similarities
+            sims = np.where(finite[:, None], emb, 0) @ self.reference.T  # [N, P] cosine similarities
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]           # [N, k], unordered
         near_sims = np.take_along_axis(sims, nearest, axis=1)            # [N, k]
         # Softmax over the k neighbours, shifted by the best similarity for numerical safety.
         weights = np.exp((near_sims - near_sims.max(axis=1, keepdims=True)) / self.settings.temperature)
         weights /= weights.sum(axis=1, keepdims=True)
-        return np.einsum("nk,nkc->nc", weights, self.layout[nearest]).astype(np.float32)
+        xy = np.einsum("nk,nkc->nc", weights, self.layout[nearest]).astype(np.float32)
+        xy[~finite] = np.nan
+        return xy
 
     def bounds(self, margin: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
         """(x range, y range) that holds every placed point, with a margin."""

@@ -1,0 +1,112 @@
+"""The Unlearn page's live view: a fragment that ticks the run controller and draws the shown frame.
+
+    render_live_view(get_controller, preview)   # get_controller() -> the session's RunController, now
+
+While the controller is ticking (running or replaying) the fragment reruns every `pace.tick_seconds`
+(st.fragment(run_every=...)) and each rerun is one tick: a fixed number of optimiser steps (or of
+recorded steps, replaying). When a tick changes whether there is work for the next one (the run stopped,
+a replay ended, the timeline was dragged), the whole page reruns, which redraws the buttons and switches
+run_every. Points glide from frame to frame (plotly's layout.transition, which Plotly.react animates),
+and the charts never fade while a tick runs: Streamlit dims elements that a rerun has not redrawn yet,
+which during a live run is always, so the page's CSS keeps them at full opacity.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from .figures import MapFrame, map_figure
+from .run_controller import RunController, Status
+
+TIMELINE_KEY = "unlearn_timeline"
+SENT_KEY = "unlearn_timeline_sent"      # the steps the server last set the slider to, the newest last
+ECHO_VALUES = 3
+# Streamlit marks an element container data-stale while a rerun has not reached it; its own style fades
+# it to a third. A live view is mid-rerun most of the time, so that fade read as a flickering grey page.
+NO_FADE_CSS = """<style>
+.stElementContainer[data-stale="true"] { opacity: 1 !important; transition: none !important; }
+</style>"""
+GLIDE_MAX_MS = 400            # the transition between frames; shorter than a tick so a glide ends before the next
+
+
+def render_live_view(get_controller: Callable[[], RunController], preview: Callable[[], MapFrame]) -> None:
+    st.html(NO_FADE_CSS)
+    declared = get_controller()
+    ticking = declared.ticking
+    every = declared.pace.tick_seconds if ticking else None
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        ctl = get_controller()            # the session's controller now (a Reset may have replaced it)
+        ctl.tick()
+        if ctl.ticking != ticking:
+            st.rerun(scope="app")         # buttons and run_every follow the new state
+        _draw(ctl, preview)
+        ctl.drawn()                       # reached only when the whole frame was handed to the browser
+
+    live()
+
+
+def _draw(ctl: RunController, preview: Callable[[], MapFrame]) -> None:
+    run = ctl.live
+    if ctl.error is not None:
+        st.error(f"The run failed: {ctl.error}")
+    if not run.frames:
+        st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
+                "live, or **Step** to go one optimiser step at a time, and watch them move.")
+        st.plotly_chart(map_figure(preview()), width="stretch", key="map_chart")
+        return
+    final, last = run.final, run.last
+    state = "replaying" if ctl.replaying else {Status.IDLE: "ready"}.get(ctl.status, ctl.status.value)
+    st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {state}")
+    if final is not None:
+        (st.success if final.terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
+    if ctl.diverged:
+        st.info(f"The map keeps the last frame that has every point (step {ctl.shown_step}); the weights "
+                f"were restored to step {final.step}. A smaller learning rate or λ, or a larger τ, stays finite.")
+
+    index = ctl.shown_index
+    _timeline(ctl)
+    map_fig, accuracy_fig, loss_fig = run.figures(index, live=ctl.ticking)
+    _glide(map_fig, ctl)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(map_fig, width="stretch", key="map_chart")
+    with right:
+        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
+        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
+
+
+def _timeline(ctl: RunController) -> None:
+    """A slider over the recorded frames' steps, at the shown frame; dragging it seeks (and pauses a run)."""
+    steps = [f.step for f in ctl.live.frames]
+    if len(steps) < 2:
+        return
+    # The controller is the truth: the slider is set to the shown step before it is drawn, so a tick moves
+    # the handle. The browser sends back, as if dragged, values the server set a tick or two earlier (seen
+    # in Chromium: a run at 1x "seeked" to step 1 while showing 2, then to 2 while showing 1). So one of the
+    # last ECHO_VALUES steps the server set is taken for such an echo, not for a drag (counted in values,
+    # not seconds, so a slow machine is no different); an accepted drag starts the count afresh.
+    sent: list = st.session_state.setdefault(SENT_KEY, [])
+    if not sent or sent[-1] != ctl.shown_step:
+        sent.append(ctl.shown_step)
+        del sent[:-ECHO_VALUES]
+    st.session_state[TIMELINE_KEY] = ctl.shown_step
+    st.select_slider("Timeline: map frame at step", options=steps, key=TIMELINE_KEY, on_change=_on_drag, args=(ctl,),
+                     help="Drag to any recorded step (a running run pauses); the curves mark the frame's step. "
+                          "Replay plays them all again from step 0.")
+
+
+def _on_drag(ctl: RunController) -> None:
+    step, sent = st.session_state[TIMELINE_KEY], st.session_state.get(SENT_KEY, [])
+    if step not in sent:
+        sent.clear()
+        ctl.seek_step(step)
+
+
+def _glide(fig: go.Figure, ctl: RunController) -> None:
+    """Animate the points from the previous frame to this one (Plotly.react honours layout.transition)."""
+    ms = min(GLIDE_MAX_MS, int(800 * ctl.pace.tick_seconds))
+    fig.update_layout(transition=dict(duration=ms, easing="cubic-in-out"))
