@@ -8,6 +8,9 @@ import os
 # side on 2 cores, and oversubscribed threads made a 0.4 s training take 6 s. Set before torch loads;
 # subprocesses inherit it.
 os.environ["OMP_NUM_THREADS"] = "1"
+# The CLI's main() sets torch's thread count from UNLEARN_THREADS (default: every core); the model cache
+# is keyed by it, so an in-process CLI test must not switch the session to 2 threads.
+os.environ["UNLEARN_THREADS"] = "1"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -35,7 +35,7 @@ def compared(class_prep, short_recipe, tmp_path_factory):
 
 def test_compare_writes_one_run_report_per_method_and_seed(compared, class_prep, capsys):
     runs = compared["runs"]
-    assert list(compared) == ["runs"]
+    assert list(compared) == ["runs", "tuning"] and compared["tuning"] == []      # untuned: no --tune
     assert [(r["method"], r["seed"]) for r in runs] == [
         (m, s) for s in (0, 1) for m in ("contrastive", "neggrad", "boundary_expanding")]
     # The same keys as `run`'s report, built by the same function.

@@ -56,17 +56,20 @@ def method_config(prep: Prepared, method: str, paper: bool = False, **overrides)
 
 def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
                     paper: bool = False, on_run: Callable[[MethodRun], None] | None = None,
-                    on_start: Callable[[int, str], None] | None = None) -> list[MethodRun]:
+                    on_start: Callable[[int, str], None] | None = None,
+                    per_method: dict[str, dict] | None = None) -> list[MethodRun]:
     """Every method on every seed (a seed draws the forget set and seeds the unlearning), each from its
-    own defaults with `overrides` laid over all alike. Every configuration is built and checked before
-    anything is trained; the retrain reference is built once per seed and shared by its methods."""
+    own defaults with `overrides` laid over all alike, then `per_method[method]` (tuning.tune_methods'
+    choices). Every configuration is built and checked before anything is trained; the retrain reference
+    is built once per seed and shared by its methods."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise UserInputError(f"unknown method {unknown[0]!r}; valid: {', '.join(METHODS)}")
     if not methods or not seeds:
         raise UserInputError("compare needs at least one method and one seed")
-    configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper,
-                                               **{**(overrides or {}), "seed": seed}) for m in methods}
+    per_method = per_method or {}
+    configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper, **{
+        **(overrides or {}), **per_method.get(m, {}), "seed": seed}) for m in methods}
                for seed in seeds}
     for per_method in configs.values():
         for cfg in per_method.values():

@@ -7,7 +7,7 @@ Images stay uint8 until a batch is taken (`to_float`), so CIFAR-10 costs 150 MB,
 normalise their input themselves (with `data.mean`/`data.std`), so a batch is just `x / 255`.
 
 `digits` (scikit-learn's bundled 8x8 digits) needs no download and is the offline default. The
-torchvision datasets read their own on-disk formats from the data directory and download only when
+torchvision datasets read their own on-disk formats from the data directory and download (download.py) only when
 asked. `mini-imagenet` reads an image folder:
 
     <data_dir>/mini-imagenet/train/<class name>/<image>.{jpg,png}
@@ -129,14 +129,15 @@ def _torchvision(name: str, loader: Callable) -> Callable[[DataConfig], ImageDat
 
     def load(cfg: DataConfig) -> ImageData:
         root = resolve_data_dir(cfg)
+        if cfg.download:     # our all-or-nothing fetch (download.py), not torchvision's, which leaves partial files
+            from .download import fetch
+            fetch(name, root)
         try:
-            train, test = loader(root, cfg.download)
+            train, test = loader(root)
         except _UNREADABLE as err:
             raise unreadable(root, err) from err
         except (RuntimeError, OSError) as err:
             # torchvision raises RuntimeError("Dataset not found or corrupted...") for missing files.
-            if cfg.download:
-                raise UserInputError(f"{name}: download into {root} failed: {_first_line(err)}") from err
             if isinstance(err, FileNotFoundError) or str(err).startswith("Dataset"):
                 raise _missing(cfg, name, root, err) from err
             raise unreadable(root, err) from err  # e.g. a truncated idx file: torch cannot shape its bytes
@@ -146,30 +147,30 @@ def _torchvision(name: str, loader: Callable) -> Callable[[DataConfig], ImageDat
     return load
 
 
-def _cifar10(root: Path, download: bool):
+def _cifar10(root: Path):
     from torchvision.datasets import CIFAR10
 
-    sets = [CIFAR10(str(root), train=t, download=download) for t in (True, False)]
+    sets = [CIFAR10(str(root), train=t) for t in (True, False)]
     # .data is uint8 [N, 32, 32, 3] -> [N, 3, 32, 32]
     parts = [(s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)) for s in sets]
     return (*parts[0], sets[0].classes), parts[1]
 
 
-def _svhn(root: Path, download: bool):
+def _svhn(root: Path):
     from torchvision.datasets import SVHN
 
-    sets = [SVHN(str(root), split=s, download=download) for s in ("train", "test")]
+    sets = [SVHN(str(root), split=s) for s in ("train", "test")]
     # .data is already uint8 [N, 3, 32, 32]; labels 0..9 (torchvision maps the .mat's 10 to 0).
     parts = [(s.data, np.asarray(s.labels)) for s in sets]
     return (*parts[0], [str(d) for d in range(10)]), parts[1]
 
 
 def _mnist_like(cls_name: str):
-    def load(root: Path, download: bool):
+    def load(root: Path):
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)
-        sets = [cls(str(root), train=t, download=download) for t in (True, False)]
+        sets = [cls(str(root), train=t) for t in (True, False)]
         parts = [(s.data.numpy()[:, None, :, :], s.targets.numpy()) for s in sets]
         return (*parts[0], sets[0].classes), parts[1]
 

@@ -3,6 +3,7 @@
     python -m unlearn_core run [--dataset digits --mode class --forget-class 5 --lr 0.01 ...] [--out run.json]
     python -m unlearn_core compare --methods contrastive,neggrad --seeds 0,1,2
     python -m unlearn_core sweep --space lr=loguniform:1e-3:1e-1 --samples 8
+    python -m unlearn_core download cifar10 [--data-dir DIR]
 
 Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130. Torch uses
 as many CPU threads as the process has cores, or $UNLEARN_THREADS.
@@ -15,6 +16,7 @@ from ..devices import configure_threads
 from ..errors import UserInputError
 from .args import OneLineParser, fail
 from .compare import add_compare_command
+from .download import add_download_command
 from .run import add_run_command
 from .sweep import add_sweep_command
 
@@ -22,7 +24,7 @@ from .sweep import add_sweep_command
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m unlearn_core", description="Contrastive machine unlearning.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for register in (add_run_command, add_compare_command, add_sweep_command):
+    for register in (add_run_command, add_compare_command, add_sweep_command, add_download_command):
         register(sub)
     return parser
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from ..baselines import method_unlearn_config
-from ..configs import DataConfig, ForgetConfig, ModelConfig, UnlearnConfig
+from ..configs import DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, default_train_config
 from ..errors import UserInputError
 from ..experiment import Experiment
 from ..settings import Setting, settings
@@ -65,6 +65,10 @@ def add_experiment_args(p: argparse.ArgumentParser, with_method: bool = False) -
         if s.name != "method" or with_method:
             add_setting(g, s)
     g.add_argument("--no-cache", action="store_true", help="train original and retrain afresh (for timings)")
+    epochs = next(s for s in settings(TrainConfig) if s.name == "epochs")
+    # The one recipe knob on the command line: short recipes for smoke tests and cluster checks.
+    g.add_argument("--train-epochs", dest="train_epochs", type=arg_type(epochs), default=None, metavar="INT",
+                   help="epochs of the original and retrain recipe (default: the dataset's, configs.py)")
     g = p.add_argument_group("hyperparameters (default: the method's for the dataset; --paper-defaults: the paper's)")
     for s in settings(UnlearnConfig):
         add_setting(g, s, default=None)
@@ -86,7 +90,9 @@ def experiment_from_args(args: argparse.Namespace, method: str | None = None) ->
     forget = build(ForgetConfig)
     unlearn_cfg = method_unlearn_config(method, args.dataset, forget.mode, paper=args.paper_defaults,
                                         seed=forget.seed, **hyperparameter_overrides(args))
-    exp = Experiment(data=build(DataConfig), forget=forget, model=build(ModelConfig), unlearn=unlearn_cfg,
+    data = build(DataConfig)
+    train = None if args.train_epochs is None else default_train_config(data.dataset, epochs=args.train_epochs)
+    exp = Experiment(data=data, forget=forget, model=build(ModelConfig), train=train, unlearn=unlearn_cfg,
                      method=method, device=args.device, use_cache=not args.no_cache)
     for part in (exp.data, exp.forget, exp.model, unlearn_cfg):
         part.validate()

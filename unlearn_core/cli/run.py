@@ -4,10 +4,13 @@ from __future__ import annotations
 from tqdm.auto import tqdm
 
 from ..cost import speedup_text
+from ..data import resolve_data_dir
+from ..download import DOWNLOADABLE
 from ..experiment import prepare, reference, run_method
 from ..files import check_out_path, write_json_atomic
 from ..metrics import METRIC_KEYS
 from .args import add_experiment_args, experiment_from_args
+from .download import fetch_with_bar
 
 
 def add_run_command(sub) -> None:
@@ -55,6 +58,8 @@ def format_cost(report: dict) -> str:
 def cmd_run(args) -> int:
     out = check_out_path(args.out)
     exp = experiment_from_args(args)
+    if exp.data.download and exp.data.dataset in DOWNLOADABLE:     # with a bar here; prepare() then finds the files
+        fetch_with_bar(exp.data.dataset, resolve_data_dir(exp.data))
     prep = prepare(exp)
     cfg = exp.unlearn_config()
     per_round = -(-len(prep.split.forget_train) // cfg.batch_size) * cfg.omega
