@@ -7,6 +7,9 @@ import streamlit as st
 
 from app_ui.shell import app_pages, inside_app
 from app_ui.sidebar import render_sidebar
+from unlearn_core.devices import configure_threads
+
+configure_threads()     # torch's CPU threads on purpose: the cores this process may use, or $UNLEARN_THREADS
 
 st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":material/blur_on:", layout="wide")
 
