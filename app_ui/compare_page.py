@@ -10,10 +10,11 @@ sidebar's seed. Then the page shows:
 - each method's embedding map, side by side in one shared projection (the original model's UMAP
   layout, unlearn_core.projection): by default contrastive vs NegGrad vs Finetune, the paper's Figure 1;
 - forget accuracy against step for every method on one chart, threshold drawn (the paper's Figure 2);
-- the results table (unlearn_core.compare.summarise): every metric, its gap to retrain, Avg. Gap, time
-  and speed-up over retrain, the best competing method of each column marked.
+- the results table (unlearn_core.compare.summarise, drawn by compare_table.py): every metric with its gap to
+  retrain, the privacy score, Avg. Gap, time, and the speed-up over retrain in FLOPs and wall-clock, the best
+  competing method of each column marked.
 
-The figure and table builders below are streamlit-free (tested without a browser).
+The figure builders below and the table builder are streamlit-free (tested without a browser).
 """
 from __future__ import annotations
 
@@ -21,18 +22,18 @@ import json
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from unlearn_core import UnlearnConfig, UserInputError
 from unlearn_core.baselines import METHOD_SUMMARIES, METHOD_TITLES, method_unlearn_config
-from unlearn_core.compare import ALL_METHODS, COLUMNS, summarise, winner
+from unlearn_core.compare import ALL_METHODS, summarise, winner
 from unlearn_core.experiment import Experiment, MethodRun, run_method
 from unlearn_core.projection import MapProjection
 
 from .app_config import AppConfig
 from .background import Job
+from .compare_table import column_help, results_table, styled
 from .job_progress import wait_for_job
 from .figures import MapFrame, class_color, map_figure
 from .hover_images import show_hover_images
@@ -47,8 +48,6 @@ CLICKED_KEY = "compare.clicked"                           # set by the Run butto
 MAPS_PER_ROW = 3
 FORGET_CURVE_PREFIX = "forget acc: "                       # trace names of the accuracy chart (tests look them up)
 THRESHOLD_TRACE = "threshold 1/C"
-BEST_STYLE = "background-color: #d4edda; font-weight: bold"
-
 Plan = tuple[tuple[str, UnlearnConfig], ...]
 
 
@@ -85,7 +84,7 @@ def run_plan(prepared: PreparedMap, ref_job: Job, plan: Plan, job: Job) -> list[
 
 
 # ---------------------------------------------------------------------------------------------------
-# Figures and the table (streamlit-free)
+# Figures (streamlit-free)
 # ---------------------------------------------------------------------------------------------------
 
 def final_map_frame(run: MethodRun, prepared: PreparedMap) -> MapFrame:
@@ -130,35 +129,6 @@ def forget_curve_figure(runs: list[MethodRun], mode: str, num_classes: int) -> g
                       yaxis=dict(range=[-0.03, 1.03], title="accuracy", tickformat=".0%"),
                       legend=dict(font=dict(size=11)))
     return fig
-
-
-def results_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(table, best-cell mask): one row per method (original and retrain reference first); per metric its
-    value and its gap to retrain, in percent; Avg. Gap; time; speed-up; whether the test passed."""
-    mode = rows[0]["mode"]
-    records, best = [], []
-    for row in rows:
-        record, marks = {"method": row["title"]}, {"method": False}
-        for key, header, kind in COLUMNS[mode]:
-            value = row["values"].get(key)
-            scale = 1 if key in ("seconds", "speedup") else 100
-            name = {"seconds": "time (s)", "speedup": "speed-up (x)"}.get(key, f"{header} (%)")
-            record[name] = None if value is None else scale * value[0]
-            marks[name] = key in row["best"] and kind != "metric"
-            if kind == "metric":
-                gap = row["gaps"].get(key)
-                record[f"gap {header}"] = None if gap is None else 100 * gap
-                marks[name] = marks[f"gap {header}"] = key in row["best"]
-        record["passed test"] = "" if row["reached"] is None else ("yes" if row["reached"] == row["seeds"] else "no")
-        marks["passed test"] = False
-        records.append(record)
-        best.append(marks)
-    return pd.DataFrame(records), pd.DataFrame(best)
-
-
-def styled(table: pd.DataFrame, best: pd.DataFrame):
-    return table.style.apply(lambda _: best.replace({True: BEST_STYLE, False: ""}), axis=None).format(
-        precision=2, na_rep="")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -220,7 +190,11 @@ def render_compare() -> None:
         st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
                 "experiment. Methods that run their whole budget (retrain, SCRUB, UNSIR) take longest.")
         st.stop()
-    run_job = compare_job(prep_key, cfg.view.points, plan, prepared, reference_job(prep_key, prepared.prep))
+    ref_job = reference_job(prep_key, prepared.prep)
+    if not ref_job.started:            # a retrain estimated to take minutes here waits for its Start button
+        wait_for_job(ref_job, "Retrain reference")
+        st.stop()
+    run_job = compare_job(prep_key, cfg.view.points, plan, prepared, ref_job)
     if not run_job.done:
         wait_for_job(run_job, "Comparing")
         st.stop()
@@ -256,12 +230,17 @@ def _show(runs: list[MethodRun], prepared: PreparedMap, cfg: AppConfig) -> None:
     st.subheader("Results")
     rows = summarise([run.report for run in runs])
     table, best = results_table(rows)
-    st.dataframe(styled(table, best), hide_index=True, width="stretch", key="compare_table")
+    st.dataframe(styled(table, best), hide_index=True, width="stretch", key="compare_table",
+                 column_config={name: st.column_config.Column(help=text)
+                                for name, text in column_help(split.mode).items() if name in table.columns})
     st.caption("Accuracies, MIA shares and gaps in percent; 'gap' = |method − retrain reference|. Highlighted: the "
                "best competing method per column (closest to retrain; lowest Avg. Gap and time; highest speed-up); a "
                "retrain run never competes, it is the reference itself. MIA-eff. (SalUn's convention): share of "
                "D^u_tr called non-member, higher = more forgotten. MIA member (the paper's): share called member, "
-               "lower = more forgotten; retrain is the target for both. Speed-up: over "
+               "lower = more forgotten; retrain is the target for both. Privacy score (x100): 100 = the "
+               "method's outputs on D^u_tr cannot be told from the retrain model's by any threshold attack; higher "
+               "is better. FLOPs speed-up: the retrain's training compute over the method's, the same on any "
+               "machine. Speed-up (wall-clock, this machine): over "
                f"the {rows[-1]['speedup_over']} (add Retrain to the methods to time it side by side).")
     name, verdict = winner(rows)
     (st.success if name == "contrastive" else st.info)(verdict[0].upper() + verdict[1:] + ".")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .preset_cost import preset_cost_text
 from .presets import load_presets, preset_by_id
 from .sidebar import apply_config, current_config, url_query
 from .unlearn_page import AUTORUN_KEY
@@ -37,6 +38,9 @@ def render_home() -> None:
             with col.container(border=True):
                 st.markdown(f"**{preset.title}**")
                 st.write(preset.story)
+                cost = preset_cost_text(preset, current_config())
+                if cost:
+                    st.caption(cost)
                 if st.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
                     _go_to_unlearn()
 

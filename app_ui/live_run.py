@@ -65,6 +65,9 @@ class LiveRun:
         self.projection = prepared.projection
         self.cfg = exp.unlearn_config()
         self._steps: Iterator[Step] | None = None
+        # The model the generator unlearns; kept after the run stops (the generator is not) so that what
+        # needs the unlearned model itself, like the member-samples section, can ask for it later.
+        self.model = None
         self.frames: list[Frame] = []
         self.evaluated: list[Step] = []                 # evaluated Steps (probe dropped): curves and report
         self.losses: list[dict] = []                    # one row per optimiser step
@@ -97,7 +100,8 @@ class LiveRun:
             if self.final is not None:
                 return 0
             if self._steps is None:
-                self._steps = unlearn(self.prep.fresh_model(), self.prep.data, self.prep.split, self.cfg,
+                self.model = self.prep.fresh_model()
+                self._steps = unlearn(self.model, self.prep.data, self.prep.split, self.cfg,
                                       method=self.exp.method, device=self.prep.device)
                 self._record(next(self._steps))
             while self.final is None:
@@ -134,7 +138,7 @@ class LiveRun:
         self.last = slim
         if step.stop:
             self.final = slim
-            self._steps = iter(())           # the generator is exhausted; release its model copy
+            self._steps = iter(())           # the generator is exhausted; self.model keeps the final weights
 
     def _thin_frames(self) -> None:
         """Keep the unplaced embeddings within FRAME_BYTES_BUDGET by dropping every other middle frame

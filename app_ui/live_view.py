@@ -62,7 +62,9 @@ def _draw(ctl: RunController, preview: Callable[[], MapFrame]) -> None:
     state = "replaying" if ctl.replaying else {Status.IDLE: "ready"}.get(ctl.status, ctl.status.value)
     st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {state}")
     if final is not None:
-        (st.success if final.terminated else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
+        # Green only for a clean stop: a run that passed the test while the utility guard tripped is a warning.
+        clean = final.terminated and not (final.utility_guard or {}).get("tripped")
+        (st.success if clean else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
     if ctl.diverged:
         st.info(f"The map keeps the last frame that has every point (step {ctl.shown_step}); the weights "
                 f"were restored to step {final.step}. A smaller learning rate or λ, or a larger τ, stays finite.")

@@ -1,4 +1,4 @@
-"""The shared, expensive parts, each computed once per process in a background Job (st.cache_resource).
+"""The shared, expensive parts, each computed once per process in a background Job (a JobBoard).
 
     job = prepare_job(cfg.prep_key(), cfg.view.points)   # data, split, original model (trained once, then
                                                          # read from the disk cache), the map, the thumbnails
@@ -8,13 +8,12 @@
 
 Keys are the frozen engine configs, so every session asking for the same experiment shares one job
 and one result; the results are never modified (LiveRun unlearns a deep copy of the original).
-A failed job stays cached (so its message keeps showing) until `retry_prepare` clears it.
+A failed job stays cached (so its message keeps showing) until `retry_prepare` clears it. A training
+estimated to take minutes on this device (app_ui.cost_estimate) waits for the page's Start button.
 """
 from __future__ import annotations
 
 from dataclasses import replace
-
-import streamlit as st
 
 from unlearn_core import Experiment, Reference, UnlearnConfig, make_split, prepare, reference
 from unlearn_core.experiment import Prepared
@@ -24,6 +23,8 @@ from unlearn_core.runner import warm_up
 from unlearn_core.splits import PROBE_SIZE
 
 from .background import Job
+from .cost_estimate import original_estimate, retrain_estimate
+from .job_board import JobBoard
 from .live_run import PreparedMap
 from .thumbnails import png_data_uris
 
@@ -60,16 +61,19 @@ def build_reference(prep: Prepared, job: Job) -> Reference:
     return reference(prep, progress=job.progress)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+PREPARED = JobBoard("prepare", max_entries=8)
+REFERENCES = JobBoard("reference", max_entries=8)
+
+
 def prepare_job(prep_key: Experiment, points: int) -> Job:
-    return Job("prepare", lambda job: build_prepared_map(prep_key, points, job)).start()
+    return PREPARED.get((prep_key, points), lambda job: build_prepared_map(prep_key, points, job),
+                        estimate=lambda: original_estimate(prep_key))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def reference_job(prep_key: Experiment, _prep: Prepared) -> Job:
-    """Keyed by what the retrain depends on; `_prep` (not hashed) is the prepared experiment of that key."""
-    return Job("reference", lambda job: build_reference(_prep, job)).start()
+def reference_job(prep_key: Experiment, prep: Prepared) -> Job:
+    """Keyed by what the retrain depends on; `prep` is the prepared experiment of that key."""
+    return REFERENCES.get(prep_key, lambda job: build_reference(prep, job), estimate=lambda: retrain_estimate(prep))
 
 
 def retry_prepare(prep_key: Experiment, points: int) -> None:
-    prepare_job.clear(prep_key, points)
+    PREPARED.discard((prep_key, points))

@@ -1,6 +1,8 @@
 """What a finished (or running) run gives back: the metrics table, the JSON report, the CSV, the HTML.
 
     metrics_table(run.final.metrics, reference, mode)     # pandas DataFrame, in percent
+    cost_markdown(run.final, reference)                   # FLOPs and wall-clock against retraining, in words
+    guard_message(run.final)                              # the utility guard's warning, or None
     report_json(run, reference, cfg)                      # the CLI's report object (+ "app_config")
     curves_csv(run)                                       # one row per step
     figures_html(run, thumbnails)                         # one self-contained page: map (animated), curves
@@ -18,6 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from unlearn_core import Step
+from unlearn_core.cost import run_cost, speedup_text
 from unlearn_core.experiment import Reference, build_report, forget_privacy
 from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain
 
@@ -59,11 +62,36 @@ def metrics_table(unlearned: dict, original: dict | None, retrain: dict | None, 
                      "retrain": pct(retrain), "gap to retrain": None if gap is None else 100 * gap,
                      "in Avg. Gap": key in GAP_KEYS[mode], "meaning": METRIC_LABELS[key]})
     avg = lambda name: None if gaps[name].get("avg_gap") is None else 100 * gaps[name]["avg_gap"]  # noqa: E731
-    # Avg. Gap is itself a gap to retrain: its "gap" cell repeats it rather than showing an empty cell.
-    rows.append({"metric": ROW_NAMES["avg_gap"], "original": avg("original"), "unlearned": avg("unlearned"),
-                 "retrain": 0.0 if retrain else None, "gap to retrain": avg("unlearned"), "in Avg. Gap": False,
-                 "meaning": "mean of the gaps marked 'in Avg. Gap' (SalUn-style): lower is better"})
+    # Avg. Gap is itself a gap to retrain: its "gap" cell repeats it rather than showing an empty cell. Without
+    # the retrain there is no gap at all: the row waits for it rather than showing an empty "unlearned" cell.
+    if retrain:
+        rows.append({"metric": ROW_NAMES["avg_gap"], "original": avg("original"), "unlearned": avg("unlearned"),
+                     "retrain": 0.0, "gap to retrain": avg("unlearned"), "in Avg. Gap": False,
+                     "meaning": "mean of the gaps marked 'in Avg. Gap' (SalUn-style): lower is better"})
     return pd.DataFrame(rows).astype({c: float for c in ("original", "unlearned", "retrain", "gap to retrain")})
+
+
+def cost_markdown(final: Step, reference: Reference) -> str:
+    """Both costs of the run against retraining, in words: FLOPs (the same on any machine) and wall-clock
+    seconds (this machine's; the retrain's maybe read from the model cache, which it says)."""
+    c = run_cost(final, reference)
+    return (f"**Compute:** unlearning {c['unlearn_flops']:.3g} FLOPs ({final.step} steps, termination tests "
+            f"included) against the retrain's {c['retrain_flops']:.3g}: **{speedup_text(c['flops_speedup'])}** "
+            f"(FLOPs: the same on any machine).  \n**Wall-clock:** unlearning {c['unlearn_seconds']:.2f} s against "
+            f"the retrain's {c['retrain_seconds']:.2f} s: **{speedup_text(c['wall_speedup'])}** (the retrain's "
+            f"time was {c['retrain_seconds_source']}; this machine's seconds, which other work on it can "
+            f"stretch).")
+
+
+def guard_message(final: Step) -> str | None:
+    """The utility guard's warning when it tripped (the stop reason carries the same words), else None."""
+    guard = final.utility_guard
+    if not guard or not guard.get("tripped"):
+        return None
+    what = ROW_NAMES.get(guard["key"], guard["key"])
+    return (f"Utility guard: {what} fell {100 * guard['drop']:.1f} points below the original's (margin "
+            f"{100 * guard['margin']:.0f} points), measured on the eval set. The run may have forgotten, but it "
+            f"damaged what it should keep: try a lower learning rate or keep the CE term.")
 
 
 def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:

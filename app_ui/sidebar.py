@@ -13,7 +13,14 @@ whenever their own state is missing (a widget that was hidden, a preset that was
 is rewritten from it after every change, so opening a link restores the view. A session's first run
 reads the URL; what does not parse is ignored with a warning in the sidebar. A value typed into a widget
 that its Setting refuses is not applied: the widget keeps showing it, with the reason and the value
-still in use beneath it.
+still in use beneath it. (So number inputs carry no min/max: the browser would refuse an out-of-range
+value itself, keep showing it outlined in red and never send it, and the app could not say why.)
+
+Every run writes each widget's value back into its state, so that every run's message carries the value
+(Streamlit sends a widget's value to the browser only in a run that set it). Without that, a session's
+first run is the only one that sends the seeded values, and Streamlit drops a run's unsent messages when
+the next run starts: on a loaded server (five sessions opening a link at once) the browser then built
+the widgets at their defaults (class 0, seed 0, tau 0), and the next click sent those back as the user's.
 """
 from __future__ import annotations
 
@@ -23,9 +30,10 @@ import streamlit as st
 
 from unlearn_core import UnlearnConfig, UserInputError
 from unlearn_core.configs import DATASET_UNLEARN_DEFAULTS_WHY, default_unlearn_config
-from unlearn_core.settings import INT_LIMIT, Setting
+from unlearn_core.settings import Setting
 
 from .app_config import MODE_ONLY, PRESET_KEY, AppConfig, AppSetting, app_settings
+from .dataset_files import render_dataset_files
 from .presets import matching_preset, preset_by_id
 
 CONFIG_KEY = "app_config"
@@ -62,6 +70,7 @@ def render_sidebar(pages: list | None = None) -> AppConfig:
             st.warning(problem)
         st.subheader("Experiment")
         _settings_widgets(cfg, values, "experiment")
+        render_dataset_files(cfg.updated(values))
         with st.expander("Method hyperparameters", expanded=False):
             _defaults_note()
             _settings_widgets(cfg, values, "method")
@@ -83,8 +92,8 @@ def render_sidebar(pages: list | None = None) -> AppConfig:
 # ---- the widgets ------------------------------------------------------------------------------------
 def setting_widget(s: Setting, key: str, on_change: Callable[[], None] | None = None) -> None:
     """The widget for one Setting, its state under `key` (seeded by the caller): choices -> radio (up to
-    three) or selectbox; bool -> toggle; a tuple of numbers -> comma-separated text; numbers -> number_input
-    bounded by the Setting (Streamlit then refuses values outside them)."""
+    three) or selectbox; bool -> toggle; a tuple of numbers -> comma-separated text; numbers -> number_input,
+    unbounded: the caller checks the value against the Setting and says why one is refused (see _accepted)."""
     described = f"{s.help_text()} Allowed: {s.describe_bounds()}." if s.kind in (int, float) else s.help_text()
     common = dict(key=key, help=described, on_change=on_change)
     if s.choices:
@@ -98,10 +107,7 @@ def setting_widget(s: Setting, key: str, on_change: Callable[[], None] | None = 
         st.text_input(s.label, placeholder="comma-separated, e.g. 3, 17, 42", **common)
     elif s.kind in (int, float):
         number = int if s.kind is int else float
-        low = None if s.low is None else number(s.low) + (1 if s.low_open and number is int else 0)
-        high = number(s.high) if s.high is not None else (INT_LIMIT if number is int else None)
-        st.number_input(s.label, min_value=low, max_value=high, step=number(s.step or 1),
-                        format="%d" if number is int else "%g", **common)
+        st.number_input(s.label, step=number(s.step or 1), format="%d" if number is int else "%g", **common)
     else:
         st.text_input(s.label, **common)
 
@@ -152,9 +158,11 @@ def _widget_values(cfg: AppConfig) -> dict[str, Any]:
 
 
 def _seed_widgets(cfg: AppConfig) -> None:
+    """Missing widget state from the configuration; present state written back as it is (see the module's
+    docstring: the write makes this run's message carry the value, in case an earlier one was dropped)."""
+    ss = st.session_state
     for key, value in _widget_values(cfg).items():
-        if W + key not in st.session_state:
-            st.session_state[W + key] = value
+        ss[W + key] = ss[W + key] if W + key in ss else value
 
 
 def _reset_hyperparameters() -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from unlearn_core import UserInputError
-from unlearn_core.metrics import METRIC_LABELS
 
 from .app_config import AppConfig, ViewConfig
 from .background import Job
@@ -23,9 +22,11 @@ from .job_progress import wait_for_job
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
 from .live_view import render_live_view
+from .preset_cost import preset_cost_text
 from .presets import load_presets, matching_preset, preset_by_id
 from .resources import prepare_job, reference_job, retry_prepare
-from .results import curves_csv, figures_html, metrics_table, report_json
+from .results import curves_csv, figures_html, report_json
+from .results_view import render_results
 from .run_controller import RunController, Status
 from .run_controls import render_controls, session_speed
 from .sidebar import apply_config, current_config
@@ -101,11 +102,13 @@ def _preset_bar(cfg: AppConfig) -> None:
     presets = load_presets()
     cols = st.columns(len(presets))
     for col, preset in zip(cols, presets):
+        cost = preset_cost_text(preset, cfg)      # said before the click: a first visit may train for hours
         col.button(preset.title, key=f"preset_{preset.id}", on_click=_on_preset, args=(preset.id,),
-                   width="stretch", help=preset.story)
+                   width="stretch", help=preset.story + (f"\n\n{cost}" if cost else ""))
     current = matching_preset(cfg)
     if current is not None:
-        st.info(f"**{current.title}.** {current.story}")
+        cost = preset_cost_text(current, cfg)
+        st.info(f"**{current.title}.** {current.story}" + (f"\n\n{cost}" if cost else ""))
 
 
 def _show_failure(job: Job, cfg: AppConfig) -> None:
@@ -152,37 +155,7 @@ def _facts(state: RunState, prepared: PreparedMap) -> None:
 
 
 def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
-    final = state.run.final
-    job = reference_job(cfg.prep_key(), prepared.prep)
-    st.subheader("Results")
-    if final.metrics is None:
-        return
-    reference = job.result if job.ok else None
-    table = metrics_table(final.metrics, reference.original_metrics if reference else None,
-                          reference.retrain_metrics if reference else None, cfg.forget.mode).dropna(axis=1, how="all")
-    percent = lambda label, help_text: st.column_config.NumberColumn(label, format="%.2f", help=help_text)  # noqa: E731
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "original": percent("original %", "The model before unlearning."),
-        "unlearned": percent("unlearned %", "After this run."),
-        "retrain": percent("retrain %", "Retrained from scratch without the forget set: the target."),
-        "gap to retrain": percent("gap (points)", "|unlearned − retrain|, in percentage points"),
-        "in Avg. Gap": st.column_config.CheckboxColumn("in Avg. Gap", width="small"),
-        "meaning": st.column_config.TextColumn("what it means, and which way is good", width="large")})
-    st.caption("MIA member rate (the paper's convention): " + METRIC_LABELS["mia_member_rate"].split(": ", 1)[1] +
-               ". MIA-efficacy (SalUn's convention, its complement): " +
-               METRIC_LABELS["mia_efficacy"].split(": ", 1)[1] + ". Both are shares of the forget set D^u_tr.")
-    if reference is not None:
-        retrain_s = reference.retrain.seconds
-        source = "read from the cache, measured when it was trained" if reference.retrain.from_cache else "measured now"
-        speedup = f"{retrain_s / final.seconds:.1f}x faster" if final.seconds > 0 else "n/a"
-        st.markdown(f"**Time:** unlearning {final.seconds:.2f} s ({final.step} steps, evaluations included) · "
-                    f"retrain {retrain_s:.2f} s ({source}) · speed-up **{speedup}**")
-    elif job.done:
-        st.error(f"The retrain reference failed: {job.error or job.failure.strip().splitlines()[-1]}")
-    else:
-        st.caption("The original and retrain columns fill in when the retrain reference is ready "
-                   "(it runs in the background; it is cached for next time).")
-        wait_for_job(job, "Retrain reference")
+    render_results(state.run, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
 
 
 def _downloads(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:

@@ -121,7 +121,8 @@ def test_every_declared_setting_has_its_sidebar_widget(mode):
     by_key = {s.url: s for _, s in app_settings()}
     lr = at.sidebar.number_input(key=W + "lr")
     assert lr.label == by_key["lr"].label and lr.help.startswith(by_key["lr"].help_text())
-    assert lr.min == 0.0 and lr.max == by_key["lr"].high
+    # No browser-side bounds: the browser would refuse an out-of-range value silently; the app says why.
+    assert lr.min is None and lr.max is None and "Allowed: > 0 and <= 10" in lr.help
 
 
 def test_a_value_the_setting_refuses_is_not_applied_and_says_why():
@@ -134,6 +135,20 @@ def test_a_value_the_setting_refuses_is_not_applied_and_says_why():
     assert at.sidebar.number_input(key=W + "lr").value == 0.0          # the typed value stays visible, flagged
     at.sidebar.number_input(key=W + "lr").set_value(0.02).run()
     assert not at.sidebar.error and at.query_params["lr"] == "0.02"
+
+
+@pytest.mark.parametrize("key, typed, reason", [
+    ("class", -1, "Forget class: forget-class must be"), ("seed", -1, "Seed: seed must be"),
+    ("lr", -1.0, "Learning rate: lr must be"), ("batch_size", 0, "Batch size: batch-size must be")])
+def test_a_typed_out_of_range_value_reaches_the_app_and_is_refused_with_its_reason(key, typed, reason):
+    at = open_page(**{"class": "6", "seed": "62"})
+    before = dict(at.query_params)
+    at.sidebar.number_input(key=W + key).set_value(typed).run()
+    assert not at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert len(errors) == 1 and errors[0].startswith(reason) and "Not applied; still using" in errors[0], errors
+    assert dict(at.query_params) == before                            # the run keeps the value in use
+    assert at.sidebar.number_input(key=W + key).value == typed         # and the typed value stays, flagged
 
 
 def test_chosen_samples_that_do_not_parse_are_not_applied():

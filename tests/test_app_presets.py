@@ -9,6 +9,7 @@ import pytest
 
 from app_testing import TINY_EPOCHS
 from app_ui.app_config import AppConfig
+from app_ui.preset_cost import first_visit, preset_cost_text
 from app_ui.presets import load_presets, matching_preset, preset_by_id
 from unlearn_core import prepare, unlearn
 from unlearn_core.projection import MapProjection, MapSettings
@@ -32,6 +33,8 @@ def outcomes():
         mp.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
         found = {}
         for preset in load_presets():
+            if dict(preset.settings)["dataset"] != "digits":   # the others need downloads and hours of training
+                continue
             exp = preset.apply(AppConfig(device="cpu")).experiment()
             cfg = replace(exp.unlearn_config(), probe_every=10_000)     # probe frames at the start and the end
             prep = prepare(exp)
@@ -72,3 +75,34 @@ def test_a_preset_is_recognised_until_a_setting_changes():
     cfg = preset.apply(AppConfig())
     assert matching_preset(cfg) is preset and cfg.hyper.lambda_ce == 0.0
     assert matching_preset(cfg.updated({"seed": 5})) is None
+
+
+def test_the_papers_setting_is_cifar10_resnet18_class_5_with_the_papers_hyperparameters():
+    cfg = preset_by_id("paper-cifar10").apply(AppConfig())
+    exp = cfg.experiment()
+    assert (exp.data.dataset, exp.model.name, exp.forget.mode, exp.forget.forget_class) == ("cifar10", "resnet18",
+                                                                                           "class", 5)
+    assert cfg.paper_defaults and matching_preset(cfg).id == "paper-cifar10"
+    assert preset_by_id("fashion-mnist-class").apply(AppConfig()).data.dataset == "fashion-mnist"
+
+
+def test_each_preset_says_its_first_visit_cost_before_it_is_opened():
+    # FLOPs and one measured rate: the ordering and the shares hold on any machine, however fast.
+    visits = {p.id: first_visit(p.apply(AppConfig(device="cpu")).experiment()) for p in load_presets()}
+    paper, fashion, digit = visits["paper-cifar10"], visits["fashion-mnist-class"], visits["forget-digit"]
+    assert paper.seconds > fashion.seconds > digit.seconds > 0
+    assert paper.retrain.flops / paper.original.flops == pytest.approx(0.9)       # CIFAR-10 without one class of ten
+    text = preset_cost_text(preset_by_id("paper-cifar10"), AppConfig(device="cpu"))
+    assert text.startswith("First visit on this device: about ") and "resnet18 on cifar10" in text
+    assert "the retrain reference" in text and "FLOP/s measured here" in text
+
+
+def test_the_home_page_shows_the_cost_beside_each_story(monkeypatch):
+    from app_testing import open_page
+
+    monkeypatch.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+    at = open_page()
+    assert not at.exception
+    assert {"open_paper-cifar10", "open_fashion-mnist-class"} <= {b.key for b in at.button}
+    costs = [c.value for c in at.caption if c.value.startswith("First visit on this device")]
+    assert len(costs) == len(load_presets()) and any("resnet18 on cifar10" in c for c in costs)

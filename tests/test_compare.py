@@ -144,7 +144,8 @@ def test_compare_page_runs_the_chosen_methods_side_by_side(class_prep, monkeypat
     assert any((n or "").startswith("threshold 1/C") for n in trace_names(curves))
     table = at.dataframe[0].value
     assert list(table["method"]) == ["Original", "Retrain (reference)", "Contrastive", "Boundary Expanding"]
-    assert {"Avg. Gap (%)", "time (s)", "speed-up (x)", "gap D^u_ts acc"} <= set(table.columns)
+    assert {"Avg. Gap (%)", "time (s)", "speed-up", "FLOPs speed-up", "privacy score (x100)",
+            "gap D^u_ts acc"} <= set(table.columns)
     assert table.loc[1, "Avg. Gap (%)"] == 0
 
 

@@ -9,8 +9,8 @@ import torch
 from sklearn.metrics import accuracy_score
 
 from unlearn_core import evaluate_model, gaps_to_retrain
-from unlearn_core.metrics import (METRIC_KEYS, METRIC_LABELS, Outputs, accuracy, mia_efficacy, mia_member_rate,
-                                  true_class_confidence)
+from unlearn_core.metrics import (METRIC_KEYS, METRIC_LABELS, Outputs, accuracy, mia_efficacy, mia_member_flags,
+                                  mia_member_rate, true_class_confidence)
 
 NUM_CLASSES = 10
 
@@ -74,6 +74,17 @@ def test_attacks_are_seeded(attack_sets):
     assert mia_member_rate(*args, seed=3) == mia_member_rate(*args, seed=3)
     assert 0.4 <= mia_member_rate(*args) <= 0.6      # half of them each way
     assert 0.4 <= mia_efficacy(*args) <= 0.6
+
+
+def test_member_flags_name_the_remembered_samples_and_average_to_the_rate(attack_sets):
+    s = attack_sets
+    mixed = outputs(torch.cat([s["forget_like_members"].logits[:50], s["forget_like_non_members"].logits[:50]]),
+                    torch.cat([s["forget_like_members"].labels[:50], s["forget_like_non_members"].labels[:50]]))
+    args = (s["members"], s["non_members"], mixed)
+    flags = mia_member_flags(*args, seed=3)
+    assert flags.dtype == bool and flags.shape == (100,)
+    assert flags[:50].mean() >= 0.95 and flags[50:].mean() <= 0.05     # the confident half is called member
+    assert flags.mean() == mia_member_rate(*args, seed=3)              # one attack, two readings
 
 
 def test_labels_say_which_direction_is_better():

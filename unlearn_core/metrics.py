@@ -3,6 +3,7 @@
     out = infer(model, data, "train", split.forget_train, device)   # logits + embeddings, once
     accuracy(out)
     metrics = evaluate_model(model, data, split, device)            # every metric, keyed as in the JSON
+    mia_member_flags(remain, non_member, forget)                    # per forget sample: still called "member"?
 
 Membership inference, two conventions that users confuse (METHOD.md); both are shares in [0, 1]:
 - mia_member_rate (the contrastive paper's): an attack classifier learns model outputs of D^r_tr
@@ -110,15 +111,30 @@ def _balanced(members: np.ndarray, non_members: np.ndarray, rng: np.random.Gener
     return np.concatenate([m, nm]), np.concatenate([np.ones(n), np.zeros(n)])
 
 
-def mia_member_rate(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> float:
-    """Paper convention: share of D^u_tr that an attack (logistic regression on the sorted softmax
-    vector, which does not depend on which class is which) calls "member". Lower = more forgotten."""
+def _member_attack(remain: Outputs, non_member: Outputs, seed: int):
+    """The paper's attack, fit once here for the rate and the per-sample flags alike: logistic regression
+    on the sorted softmax vector (which does not depend on which class is which), D^r_tr members (1)
+    against non-members (0). Returns (fitted attack, feature function)."""
     def features(out: Outputs) -> np.ndarray:
         return np.sort(out.probs().numpy(), axis=1)[:, ::-1]
 
     x, y = _balanced(features(remain), features(non_member), np.random.default_rng(seed))
-    attack = LogisticRegression(max_iter=1000).fit(x, y)
-    return float(attack.predict(features(forget)).mean())
+    return LogisticRegression(max_iter=1000).fit(x, y), features
+
+
+def mia_member_flags(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> np.ndarray:
+    """bool [len(forget)]: which D^u_tr samples the paper's attack calls "member" (its mean is
+    mia_member_rate with the same seed): the samples the model still seems to remember."""
+    attack, features = _member_attack(remain, non_member, seed)
+    if len(forget.labels) == 0:
+        return np.zeros(0, dtype=bool)
+    return attack.predict(features(forget)).astype(bool)
+
+
+def mia_member_rate(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> float:
+    """Paper convention: share of D^u_tr that the attack (_member_attack) calls "member". Lower = more
+    forgotten."""
+    return float(mia_member_flags(remain, non_member, forget, seed).mean())
 
 
 def mia_efficacy(remain: Outputs, non_member: Outputs, forget: Outputs, seed: int = 0) -> float:

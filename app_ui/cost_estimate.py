@@ -1,0 +1,118 @@
+"""How long a training will take on this device, estimated before it starts: FLOPs over a measured rate.
+
+    est = original_estimate(exp)            # est.cached: in the disk cache (nothing to train); None: unknown
+    est = retrain_estimate(prep)            # the retrain reference's
+    est.seconds, est.long, est.describe()   # long: minutes on this device, so the app asks before starting
+
+The FLOPs are the engine's count (unlearn_core.flops.training_flops: one sample's forward and backward,
+times epochs x samples); the rate is this device's, measured once per process by timing a few small
+training steps of the small CNN on digits. Large models run convolutions and matrix products more
+efficiently than the small CNN, so the estimate errs long, which is the safe side for "this will take
+minutes". Nothing here imports Streamlit.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from unlearn_core import DataConfig, Experiment, ModelConfig, TrainConfig
+from unlearn_core.data import load_dataset
+from unlearn_core.devices import pick_device
+from unlearn_core.experiment import Prepared
+from unlearn_core.flops import training_flops
+from unlearn_core.models import build_model
+from unlearn_core.training import cache_key, default_cache_dir, train_steps
+
+log = logging.getLogger(__name__)
+
+LONG_SECONDS = 60.0          # from here on a training counts as "minutes": the app asks before starting it
+RATE_STEPS = 4               # timed training steps (after one untimed: the first pays one-off set-up)
+RATE_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Estimate:
+    what: str                # "Training the original resnet18 on cifar10"
+    flops: float             # of the whole training
+    rate: float              # FLOP/s measured on this device
+    cached: bool = False     # the model is in the disk cache: loading it takes no training
+
+    @property
+    def seconds(self) -> float:
+        return 0.0 if self.cached else self.flops / self.rate
+
+    @property
+    def long(self) -> bool:
+        return self.seconds >= LONG_SECONDS
+
+    def describe(self) -> str:
+        return (f"{self.what} will take about {duration(self.seconds)} on this device ({self.flops:.2g} FLOPs "
+                f"at the {self.rate:.2g} FLOP/s measured here)")
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+@lru_cache(maxsize=4)
+def device_flop_rate(device: str = "cpu") -> float:
+    """FLOP/s of training steps on `device`, timed once per process on the small CNN and digits."""
+    data = load_dataset(DataConfig())
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(), data)
+    dev = pick_device(device)
+    cfg = TrainConfig(epochs=1, batch_size=RATE_BATCH)
+    indices = np.arange(RATE_BATCH * (RATE_STEPS + 1))
+    flops = training_flops(model, data, dev, samples=RATE_BATCH * RATE_STEPS)
+    steps = train_steps(model, data, indices, cfg, dev)
+    next(steps)
+    start = time.perf_counter()
+    for _ in range(RATE_STEPS):
+        next(steps)
+    return flops / max(time.perf_counter() - start, 1e-9)
+
+
+def original_estimate(exp: Experiment) -> Estimate | None:
+    """The original model's training; None when it cannot be estimated (the data is not on this machine:
+    preparing then says so itself)."""
+    if _in_cache("original", exp, None):
+        return Estimate(_what("original", exp), 0.0, 1.0, cached=True)
+    try:
+        flops = _recipe_flops(exp.data, exp.model, exp.train_config(), exp.device)
+    except Exception:  # an estimate is advice: without one the app starts as it always did
+        log.warning("no training estimate for %s", exp.model.name, exc_info=True)
+        return None
+    return Estimate(_what("original", exp), flops, device_flop_rate(pick_device(exp.device).type))
+
+
+def retrain_estimate(prep: Prepared) -> Estimate:
+    exp, split = prep.exp, prep.split
+    if _in_cache("retrain", exp, split.forget_train):
+        return Estimate(_what("retrain", exp), 0.0, 1.0, cached=True)
+    one = training_flops(build_model(exp.model, prep.data), prep.data, prep.device, samples=1)
+    flops = one * exp.train_config().epochs * len(split.remain_train)
+    return Estimate(_what("retrain", exp), flops, device_flop_rate(prep.device.type))
+
+
+def _what(kind: str, exp: Experiment) -> str:
+    return f"Training the {kind} {exp.model.name} on {exp.data.dataset}"
+
+
+def _in_cache(kind: str, exp: Experiment, forget: np.ndarray | None) -> bool:
+    dev = pick_device(exp.device)
+    key = cache_key(kind, exp.data, exp.model, exp.train_config(), forget, dev)
+    return exp.use_cache and (default_cache_dir() / f"{key}.pt").exists()
+
+
+@lru_cache(maxsize=32)
+def _recipe_flops(data_cfg: DataConfig, model_cfg: ModelConfig, train: TrainConfig, device: str) -> float:
+    """FLOPs of training the original: the recipe's epochs over every training sample (cached: it loads data)."""
+    data = load_dataset(data_cfg)
+    one = training_flops(build_model(model_cfg, data), data, pick_device(device), samples=1)
+    return one * train.epochs * len(data.train_y)
+

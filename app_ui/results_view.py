@@ -1,0 +1,64 @@
+"""The Unlearn page's results section, once a run has stopped: the metrics table, both costs, the utility
+guard, and the forget samples the membership attack still calls members.
+
+    render_results(run, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
+
+The tables and texts come from results.py (streamlit-free); this module only draws them. Cells never read
+"None": columns without their model yet (the retrain reference still training) are left out until it is
+ready, and rows that need the retrain (Avg. Gap, the privacy score) wait for it.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from unlearn_core.metrics import METRIC_LABELS
+
+from .background import Job
+from .job_progress import wait_for_job
+from .live_run import LiveRun
+from .member_samples import render_member_samples
+from .results import cost_markdown, guard_message, metrics_table, unlearned_metrics
+
+
+def _percent(label: str, help_text: str):
+    return st.column_config.NumberColumn(label, format="%.2f", help=help_text)
+
+
+COLUMNS = {
+    "original": _percent("original %", "The model before unlearning."),
+    "unlearned": _percent("unlearned %", "After this run."),
+    "retrain": _percent("retrain %", "Retrained from scratch without the forget set: the target."),
+    "gap to retrain": _percent("gap (points)", "|unlearned − retrain|, in percentage points"),
+    "in Avg. Gap": st.column_config.CheckboxColumn("in Avg. Gap", width="small"),
+    "meaning": st.column_config.TextColumn("what it means, and which way is good", width="large"),
+}
+
+
+def render_results(run: LiveRun, ref_job: Job, mode: str) -> None:
+    final = run.final
+    st.subheader("Results")
+    message = guard_message(final)
+    if message is not None:
+        st.warning(message)
+    if final.metrics is None:
+        return
+    reference = ref_job.result if ref_job.ok else None
+    table = metrics_table(unlearned_metrics(final, reference), reference.original_metrics if reference else None,
+                          reference.retrain_metrics if reference else None, mode).dropna(axis=1, how="all")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=COLUMNS, key="results_table")
+    st.caption("MIA member rate (the paper's convention): " + METRIC_LABELS["mia_member_rate"].split(": ", 1)[1] +
+               ". MIA-efficacy (SalUn's convention, its complement): " +
+               METRIC_LABELS["mia_efficacy"].split(": ", 1)[1] + ". Both are shares of the forget set D^u_tr. "
+               "Privacy score (x100): 100 minus the strongest threshold attack (on prediction entropy or "
+               "confidence) telling this model's outputs on D^u_tr from the retrain model's; higher = more "
+               "private, 100 = indistinguishable from retrain (docs/COMPARE.md).")
+    if reference is not None:
+        st.markdown(cost_markdown(final, reference))
+    elif ref_job.done:
+        st.error(f"The retrain reference failed: {ref_job.error or ref_job.failure.strip().splitlines()[-1]}")
+    else:
+        st.caption("The original and retrain columns, the privacy score and the cost against retraining fill in "
+                   "when the retrain reference is ready (it runs in the background; it is cached for next time).")
+        wait_for_job(ref_job, "Retrain reference")
+        return
+    render_member_samples(run, reference)

@@ -1,0 +1,109 @@
+"""Five sessions against one: the wall time of a live run when five browser sessions run at once.
+
+    python -m bench.sessions [--speed 1x|fastest]
+
+Starts `streamlit run app.py` on a free port (a private model cache, the short training recipe: the
+figure is about the live run, not about training), opens each class's link once so that its model and
+map are ready, then measures, in Chromium, from pressing Run to the stop banner: one session (forget
+class 1), then five sessions at once (classes 1 to 5, Run pressed together; the time until the last
+banner). Target (issue 10, item 6): five within 3x of one. At 1x a run is paced by its frame rate, so
+this says whether the server keeps up with five paced runs; "fastest" says what five unpaced runs cost.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .common import machine, print_figures, private_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
+TIMEOUT_MS = 600_000
+SPEED_LABELS = {"1x": "1x", "fastest": "as fast as possible"}
+
+
+def _link(forget_class: int) -> str:
+    return f"/unlearn?class={forget_class}&seed=0&points=300"
+
+
+async def _open(browser, base: str, forget_class: int, speed: str):
+    context = await browser.new_context(viewport={"width": 1300, "height": 1600})
+    page = await context.new_page()
+    await page.goto(base + _link(forget_class), timeout=TIMEOUT_MS)
+    await page.get_by_role("button", name="Run", exact=True).wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text(SPEED_LABELS[speed], exact=True).click()
+    await page.get_by_role("button", name="Run", exact=True).wait_for(timeout=TIMEOUT_MS)
+    return context, page
+
+
+async def _run(page) -> float:
+    start = time.perf_counter()
+    await page.get_by_role("button", name="Run", exact=True).click()
+    await page.get_by_test_id("stAlert").filter(has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
+    return time.perf_counter() - start
+
+
+async def _measure(base: str, classes: list[int], speed: str) -> float:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            opened = await asyncio.gather(*(_open(browser, base, c, speed) for c in classes))
+            start = time.perf_counter()
+            await asyncio.gather(*(_run(page) for _, page in opened))
+            return time.perf_counter() - start
+        finally:
+            await browser.close()
+
+
+def _server(port: int, log) -> subprocess.Popen:
+    env = dict(os.environ, UNLEARN_TRAIN_EPOCHS="6", OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"streamlit did not open port {port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed", choices=sorted(SPEED_LABELS), default="1x")
+    args = parser.parse_args()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with private_cache() as cache, open(Path(cache) / "streamlit.log", "w") as log:
+        proc = _server(port, log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            classes = [1, 2, 3, 4, 5]
+            asyncio.run(_measure(base, classes, args.speed))       # warm: every model, map and first step
+            one = asyncio.run(_measure(base, classes[:1], args.speed))
+            five = asyncio.run(_measure(base, classes, args.speed))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print_figures("five sessions against one", {
+        "command": f"python -m bench.sessions --speed {args.speed}", "speed": SPEED_LABELS[args.speed],
+        "one_session_s": round(one, 2), "five_sessions_s": round(five, 2), "ratio": round(five / one, 2),
+        "target_ratio": 3.0, "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()
