@@ -1,7 +1,7 @@
 """JobBoard: one background Job per key in this server process, so sessions that need the same model share
 one training; long work waits for a Start click; a cancelled job is replaced by one that waits likewise.
 
-    board = JobBoard(max_entries=8)
+    board = JobBoard("models", max_entries=8)
     job = board.get(key, work, estimate=lambda: original_estimate(exp))   # the key's job, started unless
                                                                            # its estimate is long (job.estimate)
     board.discard(key)                                                     # "Try again": the next get starts afresh
