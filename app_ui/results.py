@@ -22,6 +22,7 @@ import plotly.io as pio
 from unlearn_core import Step
 from unlearn_core.cost import run_cost, speedup_text
 from unlearn_core.experiment import Reference, build_report, forget_privacy
+from unlearn_core.leaving_cluster import embedding_measures
 from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain
 
 from .app_config import AppConfig
@@ -97,17 +98,23 @@ def guard_message(final: Step) -> str | None:
 def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:
     """The CLI's report (unlearn_core.experiment.build_report) for this run, plus the app's URL settings."""
     report = build_report(run.prep, run.evaluated, reference)     # run.evaluated ends with the closing Step
+    # The shared reference measured the retrain on the probe set of whichever session built it first; this
+    # run's map may have another point count, so the target is measured on this run's own probe set.
+    report["embedding"]["retrain"] = embedding_measures(reference.retrain.model, run.prep.data, run.prep.split,
+                                                        run.prep.device)
     report["app_config"] = cfg.to_query()      # open the app with these URL parameters to see this run again
     return json.dumps(report, indent=2)
 
 
 def curves_csv(run: LiveRun) -> str:
-    """One row per step: the loss terms, and the eval accuracies and termination test where evaluated."""
+    """One row per step: the loss terms, and where evaluated the eval accuracies, the termination test and
+    the leaving-the-cluster numbers (own_class_knn, centroid_margin)."""
     losses = pd.DataFrame(run.losses, columns=["step", "round", "L_UL", "L_CE", "total"])
     evals = pd.DataFrame([{"step": s.step, "seconds": s.seconds, **(s.eval or {}),
                            "termination_value": s.termination.value if s.termination else None,
                            "termination_threshold": s.termination.threshold if s.termination else None,
-                           "termination_fired": s.termination.fired if s.termination else None}
+                           "termination_fired": s.termination.fired if s.termination else None,
+                           **(s.embedding or {})}
                           for s in run.evaluated])
     table = losses.merge(evals, on="step", how="outer") if len(evals) else losses
     return table.sort_values("step").to_csv(index=False)

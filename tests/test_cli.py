@@ -183,6 +183,12 @@ def check_report(report: dict, mode: str) -> None:
     assert history[0]["step"] == 0 and history[-1]["step"] == report["steps"]
     assert all(set(entry) >= {"step", "round", "seconds", "losses", "eval", "termination"} for entry in history)
     assert [e["step"] for e in history] == sorted(set(e["step"] for e in history))   # no repeated step
+    # Leaving the cluster, in the embedding space, at every evaluated step and for the three models.
+    for measures in [e["embedding"] for e in history] + list(report["embedding"].values()):
+        assert set(measures) == {"own_class_knn", "centroid_margin"}
+        assert 0.0 <= measures["own_class_knn"] <= 1.0 and -2.0 <= measures["centroid_margin"] <= 2.0
+    assert report["embedding"]["original"] == history[0]["embedding"]
+    assert report["embedding"]["unlearned"] == history[-1]["embedding"]
     assert report["outcome"] in {"terminated", "round cap", "step budget", "diverged", "whole budget"}
     assert report["terminated"] == (report["outcome"] == "terminated")
 

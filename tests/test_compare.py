@@ -43,6 +43,8 @@ def test_compare_writes_one_run_report_per_method_and_seed(compared, class_prep,
     assert all(set(r) == set(single) for r in runs)
     assert all(set(r["metrics"]) == {"original", "unlearned", "retrain"} for r in runs)
     assert all(r["hyperparameters"]["max_steps"] == 4 and r["steps"] <= 4 for r in runs)
+    # Every method's history says, at every evaluated step, whether the forget samples left their cluster.
+    assert all("own_class_knn" in e["embedding"] for r in runs for e in r["history"])
     # One original and one retrain reference per seed, shared by every method of that seed.
     for seed in (0, 1):
         same_seed = [r for r in runs if r["seed"] == seed]

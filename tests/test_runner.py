@@ -113,3 +113,13 @@ def test_bad_arguments_are_user_errors(class_prep):
         next(unlearn(class_prep.fresh_model(), class_prep.data, class_prep.split, GENTLE, method="nope"))
     with pytest.raises(UserInputError, match="lr"):
         next(unlearn(class_prep.fresh_model(), class_prep.data, class_prep.split, replace(GENTLE, lr=-1.0)))
+
+
+def test_every_evaluation_measures_leaving_the_cluster_on_that_steps_embeddings(class_prep):
+    from unlearn_core.leaving_cluster import measures_of_probe
+
+    steps = run(class_prep, replace(GENTLE, eval_every=2, probe_every=1, max_steps=4), final_metrics=False)
+    assert all((s.embedding is not None) == (s.eval is not None) for s in steps)
+    for s in steps:
+        if s.eval is not None:       # the same numbers as the step's own probe embeddings give
+            assert s.embedding == measures_of_probe(s.probe.embeddings, class_prep.data, class_prep.split)

@@ -26,6 +26,7 @@ from .privacy import privacy_score
 from .errors import UserInputError
 from .cost import run_cost
 from .flops import training_flops
+from .leaving_cluster import embedding_measures
 from .runner import METHODS, evaluate_small, unlearn
 from .settings import check_settings, setting
 from .splits import Split, make_split
@@ -96,6 +97,7 @@ class Reference:
     retrain_eval: dict               # the retrain model's accuracies on the small eval sets (never the test sets)
     retrain_flops: float = 0.0       # FLOPs of the retrain's whole training (flops.training_flops)
     retrain_forget: Outputs | None = None   # the retrain model's outputs on D^u_tr: what privacy_score compares with
+    retrain_embedding: dict | None = None   # the retrain model's leaving-the-cluster numbers (leaving_cluster.py)
 
 
 @dataclass
@@ -114,7 +116,8 @@ def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
                     retrain_eval=evaluate_small(retrain.model, prep.data, prep.split, prep.device),
                     retrain_flops=training_flops(retrain.model, prep.data, prep.device,
                                                  samples=recipe.epochs * len(prep.split.remain_train)),
-                    retrain_forget=infer(retrain.model, prep.data, "train", prep.split.forget_train, prep.device))
+                    retrain_forget=infer(retrain.model, prep.data, "train", prep.split.forget_train, prep.device),
+                    retrain_embedding=embedding_measures(retrain.model, prep.data, prep.split, prep.device))
     ref.original_metrics["privacy_score"] = forget_privacy(
         ref, infer(prep.original.model, prep.data, "train", prep.split.forget_train, prep.device))
     ref.retrain_metrics["privacy_score"] = 1.0      # retrain against itself: indistinguishable by definition
@@ -166,6 +169,10 @@ def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
         # What the "unlearned" metrics measure: after a divergence, the last finite weights, not a trained model.
         "unlearned_model": (f"the last finite weights (step {final.step}), restored after the run diverged"
                             if final.outcome is Outcome.DIVERGED else f"the model at step {final.step}"),
+        # Did the forget samples leave their class's cluster? In the embedding space, on the map's probe set:
+        # the original (step 0), the unlearned model and the retrain target (leaving_cluster.py).
+        "embedding": {"original": steps[0].embedding, "unlearned": final.embedding,
+                      "retrain": ref.retrain_embedding},
         "history": [s.history_entry() for s in steps if s.eval is not None],
     }
 

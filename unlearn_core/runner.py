@@ -31,6 +31,7 @@ from .data import ImageData
 from .devices import pick_device
 from .errors import UserInputError
 from .flops import FlopMeter
+from .leaving_cluster import measures_of_probe
 from .metrics import accuracy, evaluate_with_outputs, infer
 from .splits import Split
 from .steps import Outcome, ProbeFrame, Step, Update
@@ -129,7 +130,7 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     def observe(step_no: int, round_no: int, losses: dict) -> Step | None:
         """Step `step_no` as the model is now: evaluated every eval_every steps, probed every probe_every.
         None when the evaluation's outputs are not finite (the run has diverged)."""
-        accs = term = probe = None
+        accs = term = probe = embedding = None
         if step_no == 0 or (cfg.eval_every and step_no % cfg.eval_every == 0):
             accs, finite = timed(lambda: checked_eval(model, data, split, device))
             if not finite:
@@ -138,7 +139,17 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         if cfg.probe_every and step_no % cfg.probe_every == 0:
             with meter.paused():
                 probe = probe_frame(model, data, split, device)
-        return Step(step_no, round_no, losses, elapsed, meter.total, accs, term, probe)
+        if accs is not None:
+            embedding = leaving_cluster_now(probe)
+        return Step(step_no, round_no, losses, elapsed, meter.total, accs, term, probe, embedding=embedding)
+
+    def leaving_cluster_now(probe: ProbeFrame | None) -> dict:
+        """The model's leaving-the-cluster numbers on the probe set (leaving_cluster.py), measured beside
+        every evaluation: an instrument, so neither timed nor counted in the run's FLOPs."""
+        with meter.paused():
+            embeddings = probe.embeddings if probe is not None else infer(
+                model, data, "train", split.probe, device).embeddings.numpy()
+        return measures_of_probe(embeddings, data, split)
 
     def close(step: Step, outcome: Outcome, reason: str) -> Step:
         """`step` as the run's last: evaluated and probed if it was not, with the outcome and final metrics."""
@@ -162,10 +173,11 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         probe = step.probe
         if probe is None and cfg.probe_every:
             probe = probe_frame(model, data, split, device)      # after meter.close(): not counted
+        embedding = step.embedding if step.embedding is not None else leaving_cluster_now(probe)
         metrics, forget_outputs = evaluate_with_outputs(model, data, split, device) if final_metrics else (None, None)
         return replace(step, seconds=elapsed, flops=flops, eval=accs, termination=term, probe=probe,
-                       metrics=metrics, outcome=outcome, stop_reason=reason, utility_guard=guard,
-                       forget_outputs=forget_outputs)
+                       embedding=embedding, metrics=metrics, outcome=outcome, stop_reason=reason,
+                       utility_guard=guard, forget_outputs=forget_outputs)
 
     def load(saved: list[torch.Tensor]) -> None:
         for source, live in zip(saved, model.state_dict().values()):
@@ -177,10 +189,11 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         now = [t.detach().clone() for t in model.state_dict().values()]
         load(good)
         accs, finite = timed(lambda: checked_eval(model, data, split, device))
+        embedding = leaving_cluster_now(step.probe) if finite else None
         load(now)
         if not finite:
             return step
-        return replace(step, seconds=elapsed, flops=meter.total, eval=accs,
+        return replace(step, seconds=elapsed, flops=meter.total, eval=accs, embedding=embedding,
                        termination=termination_test(split.mode, split.num_classes, accs))
 
     first_eval: dict = {}

@@ -55,6 +55,8 @@ class Step:
     eval: dict[str, float] | None = None          # accuracies on the small eval sets, when evaluated
     termination: Termination | None = None        # the stopping test, when evaluated
     probe: ProbeFrame | None = None               # probe embeddings, when recorded
+    embedding: dict | None = None                 # with every eval: {"own_class_knn", "centroid_margin"}
+                                                  # on the probe set (leaving_cluster.py)
     metrics: dict | None = None                   # every metric on the full splits, at the last step only
     outcome: Outcome | None = None                # set on the closing Step only (the one with stop=True)
     stop_reason: str | None = None                # the outcome in words, with its figures, for people
@@ -77,4 +79,6 @@ class Step:
         if self.termination is not None:
             t = self.termination
             entry["termination"] = {"rule": t.rule, "value": t.value, "threshold": t.threshold, "fired": t.fired}
+        if self.embedding is not None:
+            entry["embedding"] = dict(self.embedding)
         return entry
