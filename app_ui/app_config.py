@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping, NamedTuple
+from typing import Any, ClassVar, Mapping, NamedTuple
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
 from unlearn_core.configs import DATASET_NAMES, MODES, default_train_config, default_unlearn_config
@@ -48,9 +48,21 @@ class ViewConfig:
                                flag="-")
     fps: float = setting(2.0, "While running, the page draws this many frames a second and steps the engine "
                          "in between.", label="Frames per second", low=0.5, high=4.0, step=0.5, flag="-")
+    trails: bool = setting(True, "Draw each forget sample's path from where it started (off: only the hollow "
+                           "start circles mark it).", label="Trails", flag="-")
+    present: bool = setting(False, "Classroom mode, for a projector: no sidebar and no settings, large text, "
+                            "markers and lines; the run's controls, the timeline and the preset's story stay. "
+                            "A link with present=1 opens in it.", label="Classroom mode", flag="-")
+
+    # How a run is drawn, not what it computes: two views that differ only here show the same run.
+    DRAWING_ONLY: ClassVar[tuple[str, ...]] = ("fps", "trails", "present")
 
     def validate(self) -> None:
         check_settings(self)
+
+    def for_the_run(self) -> "ViewConfig":
+        """This view with its drawing-only settings at their defaults (what a run depends on)."""
+        return replace(self, **{name: getattr(ViewConfig, name) for name in self.DRAWING_ONLY})
 
 
 def _declared(cls, name: str) -> Any:

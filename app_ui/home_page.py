@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .classroom import present_href
 from .preset_cost import preset_cost_text
 from .presets import load_presets, preset_by_id
 from .sidebar import apply_config, current_config, url_query
@@ -41,13 +42,21 @@ def render_home() -> None:
                 cost = preset_cost_text(preset, current_config())
                 if cost:
                     st.caption(cost)
-                if st.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
+                run_col, present_col = st.columns(2)
+                if run_col.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
                     _go_to_unlearn()
+                # A link, so that it can be copied to a classroom's machine: a new session reads it whole.
+                present_col.link_button("Present", present_href(preset.apply(current_config())),
+                                        icon=":material/co_present:",
+                                        help="Open this preset in classroom mode (a new tab): no settings, "
+                                             "large text and markers, the story's captions.")
 
     st.subheader("What to look at")
     st.markdown(
         "- **Teaching:** start with *Forget one digit*, pause half-way and scrub the timeline back: the fives "
-        "leave their cluster while the other digits stay put. Then open *No CE term* and watch everything drift.\n"
+        "leave their cluster while the other digits stay put. Then open *No CE term* and watch everything drift. "
+        "On a projector, open a story with **Present**: no settings, large text, and captions at the run's key "
+        "moments.\n"
         "- **Exploring:** every hyperparameter in the sidebar says what it does and what the paper uses; the "
         "URL holds the whole configuration, so a link reproduces what you saw.\n"
         "- **Checking:** hover a point for its image and prediction; the results table puts the unlearned model "

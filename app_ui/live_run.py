@@ -7,9 +7,10 @@
     run.final                                     # the last Step (metrics, stop reason) once it stopped
 
 The engine's generator (unlearn_core.unlearn) lives inside the run, so each session owns its model
-copy and its progress; nothing here touches Streamlit. Map frames keep the probe embeddings (float16)
-until they are placed on the map, which happens lazily: during a live run only the frames that are
-drawn get placed, so the per-tick cost stays one placement whatever `probe_every` records.
+copy and its progress; nothing here touches Streamlit. Map frames keep the probe embeddings (float16):
+they are placed on the map lazily (during a live run only the frames that are drawn get placed, so the
+per-tick cost stays one placement whatever `probe_every` records), and a clicked point's nearest
+neighbours are looked up among them (point_details.py).
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ from unlearn_core import Experiment, Step, unlearn
 from unlearn_core.experiment import Prepared
 from unlearn_core.projection import MapProjection
 
-from .figures import MapFrame, accuracy_figure, loss_figure, map_figure
+from .figures import DESK, FigureStyle, MapFrame, accuracy_figure, loss_figure, map_figure
 
-FRAME_BYTES_BUDGET = 64 * 2**20    # unplaced frames' embeddings kept per session; beyond it, frames are thinned
+FRAME_BYTES_BUDGET = 64 * 2**20    # frames' embeddings kept per session; beyond it, frames are thinned
 TRAIL_POINTS = 32                  # at most this many positions per forget sample's trail
 
 
@@ -35,7 +36,7 @@ class PreparedMap:
     """What every session with the same data, forget set and model shares (read-only)."""
     prep: Prepared                    # data, split (with the map's probe set), original model
     projection: MapProjection         # UMAP layout of the original model's probe embeddings
-    thumbnails: list[str]             # PNG data URI per probe point, for the hover
+    thumbnails: list[str]             # PNG data URI per probe point, for the hover and the clicked-point panel
     original_probs: np.ndarray        # float32 [P, C]: the original model's softmax on the probe set
 
     def preview(self) -> MapFrame:
@@ -54,7 +55,7 @@ class Frame:
     step: int
     predicted: np.ndarray             # int16 [P]: predicted class per probe point
     confidence: np.ndarray            # float16 [P]: the predicted class's probability
-    embeddings: np.ndarray | None     # float16 [P, D] until placed, then None
+    embeddings: np.ndarray            # float16 [P, D]: placed on the map, and searched for a point's neighbours
     xy: np.ndarray | None = None      # float32 [P, 2] once placed
 
 
@@ -63,6 +64,7 @@ class LiveRun:
         self.exp = exp
         self.prep = replace(prepared.prep, exp=exp)      # shares data, split and the (never modified) original
         self.projection = prepared.projection
+        self.thumbnails = prepared.thumbnails           # shared, read-only: the clicked-point panel shows them
         self.cfg = exp.unlearn_config()
         self._steps: Iterator[Step] | None = None
         # The model the generator unlearns; kept after the run stops (the generator is not) so that what
@@ -141,9 +143,9 @@ class LiveRun:
             self._steps = iter(())           # the generator is exhausted; self.model keeps the final weights
 
     def _thin_frames(self) -> None:
-        """Keep the unplaced embeddings within FRAME_BYTES_BUDGET by dropping every other middle frame
+        """Keep the frames' embeddings within FRAME_BYTES_BUDGET by dropping every other middle frame
         (the first and the newest always stay), so a long run keeps an even sample of its history."""
-        held = sum(f.embeddings.nbytes for f in self.frames if f.embeddings is not None)
+        held = sum(f.embeddings.nbytes for f in self.frames)
         if held <= FRAME_BYTES_BUDGET or len(self.frames) < 4:
             return
         middle = self.frames[1:-1]
@@ -156,7 +158,6 @@ class LiveRun:
             frame = self.frames[index]
             if frame.xy is None:
                 frame.xy = self.projection.place(frame.embeddings.astype(np.float32))
-                frame.embeddings = None
             return frame.xy
 
     def frame_index_at(self, step: int) -> int:
@@ -187,10 +188,11 @@ class LiveRun:
                         is_forget=split.probe_is_forget, train_index=split.probe,
                         class_names=self.prep.data.class_names, bounds=self.bounds, step=frame.step)
 
-    def figures(self, index: int | None = None, live: bool = False):
+    def figures(self, index: int | None = None, live: bool = False, style: FigureStyle = DESK, trails: bool = True):
         """The page's three figures for map frame `index` (default: the newest): map, accuracy, losses.
         Scrubbed back to an earlier frame, the map says so and the curves mark the frame's step. live:
-        trails through the frames drawn so far only (cheap; see trail_indices)."""
+        trails through the frames drawn so far only (cheap; see trail_indices). style and trails: see
+        figures.py (classroom mode draws for a projector)."""
         newest = len(self.frames) - 1
         index = newest if index is None else index
         frame = self.map_frame(index, dense=not live)
@@ -198,6 +200,6 @@ class LiveRun:
             frame = replace(frame, title=f"Embedding map, step {frame.step} (newest frame: step "
                                          f"{self.frames[newest].step})")
         split = self.prep.split
-        return (map_figure(frame),
-                accuracy_figure(self.evaluated, split.mode, split.num_classes, self.final, frame.step),
-                loss_figure(self.losses, frame.step))
+        return (map_figure(frame, style, trails),
+                accuracy_figure(self.evaluated, split.mode, split.num_classes, self.final, frame.step, style),
+                loss_figure(self.losses, frame.step, style))

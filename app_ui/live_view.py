@@ -1,6 +1,7 @@
 """The Unlearn page's live view: a fragment that ticks the run controller and draws the shown frame.
 
-    render_live_view(get_controller, preview)   # get_controller() -> the session's RunController, now
+    render_live_view(get_controller, preview, look)   # get_controller() -> the session's RunController, now;
+                                                      # look: classroom.Presentation (sizes, trails, story)
 
 While the controller is ticking (running or replaying) the fragment reruns every `pace.tick_seconds`
 (st.fragment(run_every=...)) and each rerun is one tick: a fixed number of optimiser steps (or of
@@ -17,7 +18,10 @@ from typing import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from .figures import MapFrame, map_figure
+from .classroom import Presentation, render_captions
+from .cluster_curves import EXPLAINER, leaving_cluster_figure
+from .figures import MapFrame, map_figure, map_key_html
+from .point_details import MAP_KEY, mark_clicked_point, remember_clicked_point, render_point_details
 from .run_controller import RunController, Status
 
 TIMELINE_KEY = "unlearn_timeline"
@@ -31,7 +35,9 @@ NO_FADE_CSS = """<style>
 GLIDE_MAX_MS = 400            # the transition between frames; shorter than a tick so a glide ends before the next
 
 
-def render_live_view(get_controller: Callable[[], RunController], preview: Callable[[], MapFrame]) -> None:
+def render_live_view(get_controller: Callable[[], RunController], preview: Callable[[], MapFrame],
+                     look: Presentation = Presentation(), target: dict | None = None) -> None:
+    """target: the retrain model's leaving-the-cluster numbers, drawn as the curves' target once known."""
     st.html(NO_FADE_CSS)
     declared = get_controller()
     ticking = declared.ticking
@@ -43,42 +49,83 @@ def render_live_view(get_controller: Callable[[], RunController], preview: Calla
         ctl.tick()
         if ctl.ticking != ticking:
             st.rerun(scope="app")         # buttons and run_every follow the new state
-        _draw(ctl, preview)
+        _draw(ctl, preview, look, target)
         ctl.drawn()                       # reached only when the whole frame was handed to the browser
 
     live()
 
 
-def _draw(ctl: RunController, preview: Callable[[], MapFrame]) -> None:
+def _draw(ctl: RunController, preview: Callable[[], MapFrame], look: Presentation, target: dict | None) -> None:
     run = ctl.live
     if ctl.error is not None:
         st.error(f"The run failed: {ctl.error}")
     if not run.frames:
-        st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
-                "live, or **Step** to go one optimiser step at a time, and watch them move.")
-        st.plotly_chart(map_figure(preview()), width="stretch", key="map_chart")
+        if not look.present:
+            st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
+                    "live, or **Step** to go one optimiser step at a time, and watch them move.")
+        frame = preview()
+        if look.present:
+            left, right = st.columns([3, 2])
+        else:
+            right, left = st.container(), st.container()       # the caption above the map
+        with right:
+            render_captions(look, run, None)
+        with left:
+            _clickable_map(map_figure(frame, look.style, look.trails), frame)
+            st.html(map_key_html(frame, look.trails, look.key_px))
+            render_point_details(frame, run.projection.reference, run.thumbnails)    # the original model's embeddings
         return
+    index = ctl.shown_index
+    if look.present:       # the status goes beside the map, so that the map starts higher
+        _timeline(ctl)
+        left, right = st.columns([3, 2])
+        with right:
+            _status(ctl, look)
+    else:
+        _status(ctl, look)
+        _timeline(ctl)
+        left, right = st.columns([3, 2])
+    map_fig, accuracy_fig, loss_fig = run.figures(index, live=ctl.ticking, style=look.style, trails=look.trails)
+    _glide(map_fig, ctl)
+    with left:
+        shown = run.map_frame(index, dense=False)         # the drawn frame's points (already placed)
+        _clickable_map(map_fig, shown)
+        st.html(map_key_html(shown, look.trails, look.key_px))
+        render_point_details(shown, run.frames[index].embeddings, run.thumbnails)
+    with right:
+        render_captions(look, run, ctl.shown_step)
+        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
+        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
+        # What the map suggests, measured: did the forget samples leave their cluster (in the embeddings)?
+        st.plotly_chart(leaving_cluster_figure({"this run": run.evaluated}, ctl.shown_step, target,
+                                               font=look.style.font), width="stretch", key="cluster_chart")
+        st.caption(EXPLAINER)
+
+
+def _status(ctl: RunController, look: Presentation) -> None:
+    """The shown step, the run's state and, once it stopped, why (one short line in classroom mode)."""
+    run = ctl.live
     final, last = run.final, run.last
     state = "replaying" if ctl.replaying else {Status.IDLE: "ready"}.get(ctl.status, ctl.status.value)
-    st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {state}")
-    if final is not None:
-        # Green only for a clean stop: a run that passed the test while the utility guard tripped is a warning.
-        clean = final.terminated and not (final.utility_guard or {}).get("tripped")
-        (st.success if clean else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
+    # Green only for a clean stop: a run that passed the test while the utility guard tripped is a warning.
+    clean = final is not None and final.terminated and not (final.utility_guard or {}).get("tripped")
+    if look.present:         # one line: the full reason is in the results below; a banner would push the map down
+        if final is not None and not ctl.replaying:
+            state = f":{'green' if clean else 'orange'}[**stopped: {final.outcome.value}**]"
+        st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s · {state}")
+    else:
+        st.markdown(f"**Step {last.step}** · round {last.round} · {last.seconds:.2f} s of unlearning · {state}")
+        if final is not None:
+            (st.success if clean else st.warning)(f"Stopped at step {final.step}: {final.stop_reason}")
     if ctl.diverged:
         st.info(f"The map keeps the last frame that has every point (step {ctl.shown_step}); the weights "
                 f"were restored to step {final.step}. A smaller learning rate or λ, or a larger τ, stays finite.")
 
-    index = ctl.shown_index
-    _timeline(ctl)
-    map_fig, accuracy_fig, loss_fig = run.figures(index, live=ctl.ticking)
-    _glide(map_fig, ctl)
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(map_fig, width="stretch", key="map_chart")
-    with right:
-        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
-        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
+
+def _clickable_map(fig: go.Figure, frame: MapFrame) -> None:
+    """The map; a click on a sample selects it for the panel under the map (point_details.py)."""
+    mark_clicked_point(fig, frame)
+    st.plotly_chart(fig, width="stretch", key=MAP_KEY, on_select=remember_clicked_point, selection_mode="points")
 
 
 def _timeline(ctl: RunController) -> None:

@@ -3,6 +3,7 @@
     for preset in load_presets():
         cfg = preset.apply(current_cfg)          # the preset's settings on its dataset's and mode's defaults
         preset.matches(cfg)                      # True while the configuration still is the preset
+        preset.captions                          # its guided story: captions tied to moments (story.py)
 
 A preset's `settings` are URL parameters, so a preset is exactly what a link could say; applying one
 keeps the viewing settings (map points, frame rate, device) of the configuration it is applied to.
@@ -15,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .app_config import AppConfig
+from .story import Caption, Moment
 
 PRESETS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presets.json"
 
@@ -25,6 +27,7 @@ class Preset:
     title: str
     story: str
     settings: tuple[tuple[str, str], ...]      # URL parameters, as (key, value) pairs (hashable)
+    captions: tuple[Caption, ...] = ()         # the guided story, in the order it is told
 
     def apply(self, current: AppConfig) -> AppConfig:
         params = dict(self.settings)
@@ -45,8 +48,17 @@ class Preset:
 @lru_cache(maxsize=1)
 def load_presets() -> tuple[Preset, ...]:
     raw = json.loads(PRESETS_FILE.read_text())
-    return tuple(Preset(p["id"], p["title"], p["story"], tuple((k, str(v)) for k, v in p["settings"].items()))
+    return tuple(Preset(p["id"], p["title"], p["story"], tuple((k, str(v)) for k, v in p["settings"].items()),
+                        tuple(_caption(p["id"], c) for c in p["captions"]))
                  for p in raw["presets"])
+
+
+def _caption(preset_id: str, raw: dict) -> Caption:
+    try:
+        return Caption(Moment(raw["at"]), raw["text"])
+    except ValueError:   # a broken presets.json is a bug of the app: say where
+        raise ValueError(f"preset {preset_id!r}: unknown caption moment {raw['at']!r}; valid: "
+                         f"{', '.join(Moment)}") from None
 
 
 def preset_by_id(preset_id: str) -> Preset | None:

@@ -3,7 +3,8 @@
     metrics_table(run.final.metrics, reference, mode)     # pandas DataFrame, in percent
     cost_markdown(run.final, reference)                   # FLOPs and wall-clock against retraining, in words
     guard_message(run.final)                              # the utility guard's warning, or None
-    report_json(run, reference, cfg)                      # the CLI's report object (+ "app_config")
+    report_json(run, reference, cfg)                      # the CLI's report object (+ "app_config", "where_forgotten")
+    where_forgotten(run, reference)                       # class-wise accuracy and the forget samples' predictions
     curves_csv(run)                                       # one row per step
     figures_html(run, thumbnails)                         # one self-contained page: map (animated), curves
 
@@ -12,6 +13,8 @@ No Streamlit here: the page offers these through st.download_button with deferre
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +22,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from unlearn_core import Step
+from unlearn_core import Step, class_outcome
 from unlearn_core.cost import run_cost, speedup_text
 from unlearn_core.experiment import Reference, build_report, forget_privacy
 from unlearn_core.leaving_cluster import embedding_measures
-from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain
+from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain, infer
 
 from .app_config import AppConfig
 from .figures import accuracy_figure, loss_figure, map_figure
@@ -102,8 +105,33 @@ def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:
     # run's map may have another point count, so the target is measured on this run's own probe set.
     report["embedding"]["retrain"] = embedding_measures(reference.retrain.model, run.prep.data, run.prep.split,
                                                         run.prep.device)
+    report["where_forgotten"] = where_forgotten(run, reference)
     report["app_config"] = cfg.to_query()      # open the app with these URL parameters to see this run again
     return json.dumps(report, indent=2)
+
+
+# where_forgotten's results per run (with the reference they were measured against). The page and the JSON
+# download (built on another thread) share them, and the lock keeps two inference passes off the unlearned
+# model at once: infer() switches a model to eval mode and back, which a concurrent pass would undo midway.
+_WHERE_FORGOTTEN: "weakref.WeakKeyDictionary[LiveRun, tuple[Reference, dict]]" = weakref.WeakKeyDictionary()
+_WHERE_FORGOTTEN_LOCK = threading.Lock()
+
+
+def where_forgotten(run: LiveRun, reference: Reference) -> dict:
+    """The report's "where_forgotten" (unlearn_core.class_outcome.where_forgotten): test accuracy per class of
+    the original, unlearned and retrain models, and the forget samples' true-vs-predicted counts for the
+    unlearned and retrain models. Five inference passes, made once per run and reference."""
+    with _WHERE_FORGOTTEN_LOCK:
+        held = _WHERE_FORGOTTEN.get(run)
+        if held is None or held[0] is not reference:
+            prep = run.prep
+            models = {"original": prep.original.model, "unlearned": run.model, "retrain": reference.retrain.model}
+            test = {name: class_outcome.test_outputs(model, prep.data, prep.device) for name, model in models.items()}
+            forget = {name: infer(models[name], prep.data, "train", prep.split.forget_train, prep.device)
+                      for name in ("unlearned", "retrain")}
+            held = reference, class_outcome.where_forgotten(test, forget, prep.split.num_classes)
+            _WHERE_FORGOTTEN[run] = held
+        return held[1]
 
 
 def curves_csv(run: LiveRun) -> str:

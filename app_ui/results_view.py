@@ -1,5 +1,6 @@
 """The Unlearn page's results section, once a run has stopped: the metrics table, both costs, the utility
-guard, and the forget samples the membership attack still calls members.
+guard, where the forgotten samples go (class-wise accuracy, the forget samples' predictions), and the forget
+samples the membership attack still calls members.
 
     render_results(run, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
 
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from unlearn_core.experiment import Reference
 from unlearn_core.metrics import METRIC_LABELS
 
 from .background import Job
+from .forget_figures import class_accuracy_figure, destinations_text, forget_confusion_figure
 from .job_progress import wait_for_job
 from .live_run import LiveRun
 from .member_samples import render_member_samples
-from .results import cost_markdown, guard_message, metrics_table, unlearned_metrics
+from .results import cost_markdown, guard_message, metrics_table, unlearned_metrics, where_forgotten
 
 
 def _percent(label: str, help_text: str):
@@ -61,4 +64,31 @@ def render_results(run: LiveRun, ref_job: Job, mode: str) -> None:
                    "when the retrain reference is ready (it runs in the background; it is cached for next time).")
         wait_for_job(ref_job, "Retrain reference")
         return
+    _where_forgotten(run, reference)
     render_member_samples(run, reference)
+
+
+def _where_forgotten(run: LiveRun, reference: Reference) -> None:
+    split, names = run.prep.split, run.prep.data.class_names
+    st.markdown("##### Where the forgotten samples go")
+    with st.spinner("Measuring every class on the test set"):
+        where = where_forgotten(run, reference)
+    st.plotly_chart(class_accuracy_figure(where["class_accuracy"], names, split.forget_class), width="stretch",
+                    key="class_accuracy_chart")
+    if split.mode == "class":
+        st.caption(f"Accuracy on each class of the whole test set: the forget class ({names[split.forget_class]}) "
+                   "should fall to the retrain model's 0, and every other class stay where the original had it.")
+    else:
+        st.caption("Accuracy on each class of the whole test set: forgetting some training samples should leave "
+                   "every class about where the original and the retrain model have it.")
+    confusion = where["forget_confusion"]
+    zmax = max(max(max(row) for row in matrix) for matrix in confusion.values()) or 1
+    columns = st.columns(2)
+    for column, (name, title) in zip(columns, (("unlearned", "Unlearned model"), ("retrain", "Retrain model"))):
+        with column:
+            st.plotly_chart(forget_confusion_figure(confusion[name], names, f"{title}: forget samples D^u_tr", zmax),
+                            width="stretch", key=f"forget_confusion_{name}")
+            st.markdown(destinations_text(confusion[name], names, f"the {name} model"))
+    st.caption("Counts of the forget samples by true class (rows) and the class the model now predicts (columns). "
+               "Contrastive unlearning pushes each forget sample towards the classes it already resembles, as a "
+               "model that never saw it would place it: compare with the retrain model's row(s).")

@@ -124,11 +124,13 @@ class RunController:
         newest = len(self.live.frames) - 1
         if self.cursor is not None:
             return min(self.cursor, newest)
-        return self._last_finite(newest) if self.diverged else newest
+        return self.drawable_index(newest)
 
-    def _last_finite(self, index: int) -> int:
+    def drawable_index(self, index: int) -> int:
         """The newest frame at or before `index` whose points all have coordinates: a diverging model's
         last probe can hold NaN embeddings, and the map keeps the last frame that can be drawn whole."""
+        if not self.diverged:
+            return index
         while index > 0 and not np.isfinite(self.live.frame_xy(index)).all():
             index -= 1
         return index
@@ -137,6 +139,11 @@ class RunController:
     def shown_step(self) -> int | None:
         index = self.shown_index
         return None if index is None else self.live.frames[index].step
+
+    @property
+    def can_replay(self) -> bool:
+        """Replay has something to play: at least two recorded frames."""
+        return len(self.live.frames) >= 2
 
     @property
     def diverged(self) -> bool:
@@ -187,7 +194,7 @@ class RunController:
 
     def replay(self) -> None:
         """Play the recorded frames from step 0 at the current speed; a running run pauses first."""
-        if len(self.live.frames) < 2:
+        if not self.can_replay:
             return
         if self.status is Status.RUNNING:
             self.status = Status.PAUSED

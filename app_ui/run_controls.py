@@ -1,6 +1,7 @@
 """The Unlearn page's control row: Reset, Run/Pause, Step, Replay and the speed, forwarded to the controller.
 
-    render_controls(ctl)          # ctl: the session's RunController (app_ui.run_controller)
+    render_controls(ctl)          # ctl: the session's RunController (app_ui.run_controller), or a
+                                  # LockstepController (app_ui.lockstep): the same commands and states
 
 Every button is a callback on the controller: callbacks run before the script, so the page that follows
 already draws the new state (and switches the live view's ticks on or off with it).
@@ -34,7 +35,7 @@ def render_controls(ctl: RunController) -> None:
     if ctl.replaying:
         cols[3].button("Stop replay", key="btn_replay_stop", on_click=ctl.pause, width="stretch")
     else:
-        cols[3].button("Replay", key="btn_replay", on_click=ctl.replay, disabled=len(ctl.live.frames) < 2,
+        cols[3].button("Replay", key="btn_replay", on_click=ctl.replay, disabled=not ctl.can_replay,
                        width="stretch", help="Play the recorded frames again from step 0 at the chosen speed.")
     st.session_state.setdefault(SPEED_KEY, ctl.speed.label)
     cols[4].radio("Speed", [s.label for s in Speed], key=SPEED_KEY, horizontal=True,

@@ -1,6 +1,7 @@
 """The shared sidebar (rendered once, by app.py) and the URL round trip of the configuration.
 
     cfg = render_sidebar(pages)     # in app.py, before the page runs: widgets -> AppConfig -> URL
+                                    # (classroom mode draws no sidebar: app_ui.classroom keeps the URL)
     cfg = current_config()          # in a page
     apply_config(new_cfg)           # in an on_click callback (a preset): widgets and URL follow
 
@@ -85,7 +86,7 @@ def render_sidebar(pages: list | None = None) -> AppConfig:
             for page in pages:
                 st.page_link(page, query_params=query, width="stretch")
             st.divider()
-    _write_url(new)
+    write_url(new)
     return new
 
 
@@ -215,7 +216,8 @@ def url_query(cfg: AppConfig) -> dict[str, str]:
     return want
 
 
-def _write_url(cfg: AppConfig) -> None:
+def write_url(cfg: AppConfig) -> None:
+    """Rewrite the URL from the configuration when they differ (every run: the sidebar, or classroom mode)."""
     want = url_query(cfg)
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)

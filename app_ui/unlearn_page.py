@@ -16,8 +16,9 @@ import streamlit as st
 
 from unlearn_core import UserInputError
 
-from .app_config import AppConfig, ViewConfig
+from .app_config import AppConfig
 from .background import Job
+from .classroom import Presentation, present_href, render_present_header
 from .job_progress import wait_for_job
 from .hover_images import show_hover_images
 from .live_run import LiveRun, PreparedMap
@@ -25,6 +26,7 @@ from .live_view import render_live_view
 from .preset_cost import preset_cost_text
 from .presets import load_presets, matching_preset, preset_by_id
 from .resources import prepare_job, reference_job, retry_prepare
+from .retrain_target import retrain_target
 from .results import curves_csv, figures_html, report_json
 from .results_view import render_results
 from .run_controller import RunController, Status
@@ -40,6 +42,7 @@ class RunState:
     cfg: AppConfig                    # the configuration the run was started with
     prepared: PreparedMap             # the shared data, original model and map it runs on
     controller: RunController
+    retrain_measures: dict | None = None      # the retrain's leaving-the-cluster numbers on this map's probe set
 
     @property
     def run(self) -> LiveRun:
@@ -67,7 +70,11 @@ def _new_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
 # ---- the page ---------------------------------------------------------------------------------------
 def render_unlearn() -> None:
     cfg = current_config()
-    _preset_bar(cfg)
+    look = Presentation.of(cfg)
+    if look.present:
+        render_present_header(cfg)          # classroom mode: no preset buttons, no settings
+    else:
+        _preset_bar(cfg)
     try:
         cfg.validate()
         cfg.experiment()          # reads the training recipe (UNLEARN_TRAIN_EPOCHS must parse)
@@ -86,9 +93,10 @@ def render_unlearn() -> None:
     state = _ensure_state(cfg, prepared)
 
     show_hover_images(prepared.thumbnails)
-    _facts(state, prepared)
+    if not look.present:
+        _facts(state, prepared)
     render_controls(state.controller)
-    render_live_view(lambda: _state().controller, prepared.preview)
+    render_live_view(lambda: _state().controller, prepared.preview, look, _retrain_measures(state, cfg))
     if state.status is Status.STOPPED and state.run.final is not None:
         _results(state, prepared, cfg)
     _downloads(state, prepared, cfg)
@@ -108,7 +116,8 @@ def _preset_bar(cfg: AppConfig) -> None:
     current = matching_preset(cfg)
     if current is not None:
         cost = preset_cost_text(current, cfg)
-        st.info(f"**{current.title}.** {current.story}" + (f"\n\n{cost}" if cost else ""))
+        st.info(f"**{current.title}.** {current.story}" + (f"\n\n{cost}" if cost else "")
+                + f"\n\n[Present it (classroom mode, a new tab)]({present_href(cfg)})")
 
 
 def _show_failure(job: Job, cfg: AppConfig) -> None:
@@ -127,8 +136,8 @@ def _show_failure(job: Job, cfg: AppConfig) -> None:
 def _ensure_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
     """The session's run for this configuration; a different configuration drops the old run."""
     state: RunState | None = st.session_state.get(STATE_KEY)
-    # The frame rate does not change the run: a changed fps keeps it (and sets the controller's pace).
-    view_only = lambda c: replace(c, view=replace(c.view, fps=ViewConfig.fps))  # noqa: E731
+    # How a run is drawn (frame rate, trails, classroom mode) does not change it: a change there keeps it.
+    view_only = lambda c: replace(c, view=c.view.for_the_run())  # noqa: E731
     if state is None or view_only(state.cfg) != view_only(cfg) or state.prepared is not prepared:
         if state is not None:
             state.controller.close()
@@ -152,6 +161,16 @@ def _facts(state: RunState, prepared: PreparedMap) -> None:
                f"({len(split.forget_train)} of {len(prep.data.train_y)} training samples) · map: "
                f"{len(split.probe)} samples, {int(split.probe_is_forget.sum())} of them forget samples · original "
                f"model: {prep.original.seconds:.1f} s of training, {source} · device {prep.device}")
+
+
+def _retrain_measures(state: RunState, cfg: AppConfig) -> dict | None:
+    """The curves' target, once the run stopped and the retrain reference is ready (asking for it earlier
+    would start a retraining that may take minutes while the class watches the run)."""
+    if state.retrain_measures is None and state.run.final is not None:
+        job = reference_job(cfg.prep_key(), state.prepared.prep)
+        if job.ok:
+            state.retrain_measures = retrain_target(state.prepared, job.result.retrain.model).measures
+    return state.retrain_measures
 
 
 def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:

@@ -1,11 +1,13 @@
 import streamlit as st
 
 from app_ui.shell import require_app_shell
+from app_ui.sidebar import current_config
 from app_ui.unlearn_page import render_unlearn
 
 require_app_shell()
-st.title("Unlearn")
-st.markdown("Run the method step by step on the settings in the sidebar and watch the probe samples move on "
-            "the embedding map. When the termination test fires, compare the unlearned model with the "
-            "original and with a model retrained without the forget set.")
+if not current_config().view.present:       # classroom mode: the first screen is the map's
+    st.title("Unlearn")
+    st.markdown("Run the method step by step on the settings in the sidebar and watch the probe samples move on "
+                "the embedding map. When the termination test fires, compare the unlearned model with the "
+                "original and with a model retrained without the forget set.")
 render_unlearn()

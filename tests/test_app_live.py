@@ -73,7 +73,7 @@ def test_the_figures_hold_the_forget_samples_their_trails_and_the_threshold():
     at = unlearn_page()
     for _ in range(3):
         at.button(key="btn_step").click().run()
-    map_fig, accuracy, losses = figures(at)
+    map_fig, accuracy, losses, cluster = figures(at)
     assert {FORGET_TRACE, TRAIL_TRACE} <= set(trace_names(map_fig))
     forget = next(t for t in map_fig["data"] if t["name"] == FORGET_TRACE)
     split = run_state(at).run.prep.split
@@ -83,6 +83,9 @@ def test_the_figures_hold_the_forget_samples_their_trails_and_the_threshold():
     threshold = next(t for t in accuracy["data"] if t["name"].startswith(THRESHOLD_PREFIX))
     assert values(threshold["y"])[0] == pytest.approx(1 / split.num_classes)
     assert len(losses["data"]) == 2                                       # L_UL and L_CE
+    # Leaving the cluster, in numbers: both measures at every evaluated step so far (digits class: every 4).
+    evaluated = run_state(at).run.evaluated
+    assert [values(t["x"]).tolist() for t in cluster["data"]] == [[s.step for s in evaluated]] * 2
 
 
 def test_step_advances_exactly_one_optimiser_step_and_pause_stops_the_ticks():
@@ -176,6 +179,9 @@ def test_a_run_to_its_end_shows_the_banner_the_results_and_the_downloads():
     report = json.loads(report_json(run, reference, cfg))
     assert report["steps"] == 6 and report["metrics"]["retrain"]["forget_test_acc"] == 0.0
     assert report["app_config"]["max_steps"] == "6"
+    where = report["where_forgotten"]                                     # where the forgotten fives went
+    assert set(where["class_accuracy"]) == {"original", "unlearned", "retrain"} and where["class_accuracy"]["retrain"][5] == 0
+    assert sum(where["forget_confusion"]["unlearned"][5]) == len(run.prep.split.forget_train)
     rows = curves_csv(run).strip().splitlines()
     assert rows[0].startswith("step,round,L_UL,L_CE") and len(rows) == 1 + 7          # steps 0..6
     html = figures_html(run, ["data:image/png;base64,AAAA"] * len(run.prep.split.probe))

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
+from app_testing import TINY_EPOCHS, figures, open_page, values, wait_until_prepared
 from app_ui.compare_table import NOT_APPLICABLE, results_table, styled
 from app_ui.member_samples import SHOWN, STATE_KEY, remembered_samples, thumbnails_html
-from app_ui.results import cost_markdown, guard_message, metrics_table, unlearned_metrics
+from app_ui.resources import reference_job
+from app_ui.results import cost_markdown, guard_message, metrics_table, unlearned_metrics, where_forgotten
 from unlearn_core import unlearn
 from unlearn_core.compare import summarise
 from unlearn_core.experiment import reference, run_method
@@ -122,6 +123,29 @@ def test_a_finished_run_shows_both_costs_the_privacy_row_and_the_remembered_samp
     assert "**Compute:**" in text and "**Wall-clock:**" in text and not WRONG_WAY.search(text)
     assert re.search(r"\*\*(\d+\.\dx (faster|slower)|about as fast)\*\*", text)
     assert "read from the cache file" in text or "measured in this run" in text
+
+    # Where the forgotten samples go: the class-wise bars and the two single-row matrices of the fives.
+    run = at.session_state["unlearn_run"].run
+    charts = {f["layout"]["title"]["text"]: f for f in figures(at) if "title" in f["layout"]}
+    bars = charts["Test accuracy per class"]
+    assert [t["name"] for t in bars["data"]] == ["original", "unlearned", "retrain"]
+    assert list(bars["data"][0]["x"])[5] == "5 (forgotten)"
+    forget_size = len(run.prep.split.forget_train)
+    for name in ("Unlearned", "Retrain"):
+        heatmap = charts[f"{name} model: forget samples D^u_tr"]["data"][0]
+        assert list(heatmap["y"]) == ["5"] and values(heatmap["z"]).sum() == forget_size
+    assert sum("predicts the " + str(forget_size) + " forget samples (class 5) as" in m.value for m in at.markdown) == 2
+    # The same numbers as the metrics table's, from the whole test set and D^u_tr.
+    ref = reference_job(at.session_state["unlearn_run"].cfg.prep_key(), run.prep).result   # the page's (cached)
+    where = where_forgotten(run, ref)
+    assert where["class_accuracy"]["unlearned"][5] == pytest.approx(run.final.metrics["forget_test_acc"])
+    confusion = where["forget_confusion"]["unlearned"]
+    assert confusion[5][5] / forget_size == pytest.approx(run.final.metrics["forget_train_acc"])
+    # Leaving the cluster, measured: the run's two curves at its evaluated steps, the retrain's numbers as target.
+    cluster = next(f for f in figures(at) if [t.get("name") for t in f["data"]] == ["this run", "this run"])
+    assert values(cluster["data"][0]["x"]).tolist() == [s.step for s in run.evaluated]
+    assert values(cluster["data"][0]["y"]).tolist() == pytest.approx([s.embedding["own_class_knn"] for s in run.evaluated])
+    assert sum(a["text"].startswith("retrain") for a in cluster["layout"]["annotations"]) == 2
 
     at.button(key="member_samples_show").click().run()
     assert not at.exception

@@ -9,62 +9,14 @@ missing browser fails the test with a message saying so: CI installs it, so it i
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+# The server fixture, the browser fixture and the settings live in browser_helpers; they are re-exported here
+# because other browser tests import them from this module.
+from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, browser,  # noqa: F401
+                             free_port, launch_chromium, require_chromium, server)
+
 MAP_POINTS = 300
-TIMEOUT_MS = 150_000          # a cold server trains the short recipe and compiles UMAP first
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path, isolated_cache):
-    """The app under `streamlit run`, sharing the test session's model cache; yields its base URL."""
-    port = free_port()
-    log = tmp_path / "streamlit.log"
-    env = dict(os.environ, UNLEARN_CACHE_DIR=str(isolated_cache), UNLEARN_TRAIN_EPOCHS="6")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             # Files edited while the test runs (another checkout task, an editor) must not re-import
-             # the app's modules under the running session.
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, f"streamlit exited early:\n{log.read_text()[-3000:]}"
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not open port {port} within 60 s:\n{log.read_text()[-3000:]}")
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def count_points(page, chart_index: int) -> int:
@@ -75,78 +27,71 @@ def count_points(page, chart_index: int) -> int:
 
 
 @pytest.mark.browser
-def test_pick_a_preset_run_it_and_see_the_map(server):
+def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (fixtures)
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-                    f"or set CHROMIUM to its path; this test is not skipped")
     base, log = server
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        try:
-            page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
-            # The deep link was the server's first request: the page must still run inside app.py (its
-            # sidebar, reading the link's settings), not alone as Streamlit's legacy pages/ mode would run it.
-            sidebar = page.get_by_test_id("stSidebar")
-            sidebar.get_by_role("spinbutton", name="Seed").wait_for(timeout=TIMEOUT_MS)
-            assert sidebar.get_by_role("spinbutton", name="Seed").input_value() == "1"
-            assert page.get_by_test_id("stSidebarNav").count() == 0           # app.py hides Streamlit's menu
-            page.get_by_role("button", name="Forget one digit").click()
-            run = page.get_by_role("button", name="Run", exact=True)
-            run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
-            page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
-            page.wait_for_function(       # before Run: the original model's map, every probe sample drawn
-                "(n) => { const p = document.querySelector('.js-plotly-plot');"
-                " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }", arg=MAP_POINTS,
-                timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "unlearn_page_before_run.png"))
-            url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
-            assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
-            run.click()
-            banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
-            banner.wait_for(timeout=TIMEOUT_MS)
-            banner = banner.inner_text()
-            assert "terminated" in banner, banner
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
+        # The deep link was the server's first request: the page must still run inside app.py (its
+        # sidebar, reading the link's settings), not alone as Streamlit's legacy pages/ mode would run it.
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_role("spinbutton", name="Seed").wait_for(timeout=TIMEOUT_MS)
+        assert sidebar.get_by_role("spinbutton", name="Seed").input_value() == "1"
+        assert page.get_by_test_id("stSidebarNav").count() == 0           # app.py hides Streamlit's menu
+        page.get_by_role("button", name="Forget one digit").click()
+        run = page.get_by_role("button", name="Run", exact=True)
+        run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
+        page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
+        page.wait_for_function(       # before Run: the original model's map, every probe sample drawn
+            "(n) => { const p = document.querySelector('.js-plotly-plot');"
+            " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }", arg=MAP_POINTS,
+            timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "unlearn_page_before_run.png"))
+        url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
+        assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
+        run.click()
+        banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
+        banner.wait_for(timeout=TIMEOUT_MS)
+        banner = banner.inner_text()
+        assert "terminated" in banner, banner
 
-            # A screenshot taken too early shows empty chart frames: wait until the points are drawn.
-            page.wait_for_function(
-                "(n) => { const plots = document.querySelectorAll('.js-plotly-plot');"
-                " return plots.length >= 3 && plots[0].querySelectorAll('.scatterlayer path.point').length >= n"
-                " && plots[1].querySelectorAll('.scatterlayer path.point').length > 0; }",
-                arg=MAP_POINTS, timeout=30_000)
-            assert count_points(page, 0) >= MAP_POINTS                          # the map: every probe sample
-            assert count_points(page, 1) > 0                                     # the accuracy curves' markers
+        # A screenshot taken too early shows empty chart frames: wait until the points are drawn.
+        page.wait_for_function(
+            "(n) => { const plots = document.querySelectorAll('.js-plotly-plot');"
+            " return plots.length >= 3 && plots[0].querySelectorAll('.scatterlayer path.point').length >= n"
+            " && plots[1].querySelectorAll('.scatterlayer path.point').length > 0; }",
+            arg=MAP_POINTS, timeout=30_000)
+        assert count_points(page, 0) >= MAP_POINTS                          # the map: every probe sample
+        assert count_points(page, 1) > 0                                     # the accuracy curves' markers
 
-            # Hovering a forget sample shows its image (the hover component) beside plotly's tooltip.
-            # A rerun can redraw the chart under the pointer and swallow one hover, so a few forget
-            # samples are tried in turn; the image must show for one of them.
-            image = page.locator("#unlearn-hover-image")
-            forget_points = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
-                "path.point")
-            for attempt in range(5):
-                page.mouse.move(5, 5)
-                box = forget_points.nth(attempt).bounding_box()
-                if box is not None:
-                    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
-                try:
-                    image.wait_for(state="visible", timeout=4_000)
-                    break
-                except PlaywrightTimeout:
-                    continue
-            assert image.is_visible(), "hovering forget samples never showed their image"
-            assert image.get_attribute("src").startswith("data:image/png;base64,")
+        # Hovering a forget sample shows its image (the hover component) beside plotly's tooltip.
+        # A rerun can redraw the chart under the pointer and swallow one hover, so a few forget
+        # samples are tried in turn; the image must show for one of them.
+        image = page.locator("#unlearn-hover-image")
+        forget_points = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
+            "path.point")
+        for attempt in range(5):
             page.mouse.move(5, 5)
+            box = forget_points.nth(attempt).bounding_box()
+            if box is not None:
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+            try:
+                image.wait_for(state="visible", timeout=4_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        assert image.is_visible(), "hovering forget samples never showed their image"
+        assert image.get_attribute("src").startswith("data:image/png;base64,")
+        page.mouse.move(5, 5)
 
-            # The retrain reference fills in the results table in the background.
-            page.get_by_text("Wall-clock:").wait_for(timeout=TIMEOUT_MS)     # the cost line, both costs
-            page.screenshot(path=str(ARTIFACTS / "unlearn_page.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "unlearn_page_failure.png"), full_page=True)
-            print(log.read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
+        # The retrain reference fills in the results table in the background.
+        page.get_by_text("Wall-clock:").wait_for(timeout=TIMEOUT_MS)     # the cost line, both costs
+        page.screenshot(path=str(ARTIFACTS / "unlearn_page.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "unlearn_page_failure.png"), full_page=True)
+        print(log.read_text()[-3000:])
+        raise
+    finally:
+        page.close()

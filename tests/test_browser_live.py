@@ -5,11 +5,10 @@ JS timer; the test waits for the stop banner, then reads what was seen."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, server  # noqa: F401 (a fixture)
+from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, server  # noqa: F401 (fixtures)
 
 MAP_POINTS = 200
 PREPARE_MS = 480_000          # a cold server trains the short recipe and compiles UMAP first, on a shared CPU
@@ -31,39 +30,32 @@ SAMPLER = """() => {
 
 
 @pytest.mark.browser
-def test_a_live_run_never_fades_and_shows_every_step(server):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium or set CHROMIUM")
+def test_a_live_run_never_fades_and_shows_every_step(server, browser):  # noqa: F811 (fixtures)
     base, log = server
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        sent: list[int] = []              # the map's step in every message the server sent, in order
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    sent: list[int] = []              # the map's step in every message the server sent, in order
 
-        def on_message(payload) -> None:
-            data = payload if isinstance(payload, bytes) else payload.encode()
-            sent.extend(int(m.group(1)) for m in MAP_TITLE.finditer(data))
-        page.on("websocket", lambda ws: ws.on("framereceived", on_message))
-        try:
-            page.goto(f"{base}/unlearn?points={MAP_POINTS}", timeout=TIMEOUT_MS)
-            run = page.get_by_role("button", name="Run", exact=True)
-            run.wait_for(timeout=PREPARE_MS)
-            page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
-            page.wait_for_function("() => document.querySelector('.js-plotly-plot .gtitle')", timeout=30_000)
-            page.evaluate(SAMPLER)
-            run.click()
-            page.get_by_test_id("stAlert").filter(has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
-            samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
-            page.screenshot(path=str(ARTIFACTS / "unlearn_live_stopped.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "unlearn_live_failure.png"), full_page=True)
-            print(log.read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
+    def on_message(payload) -> None:
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        sent.extend(int(m.group(1)) for m in MAP_TITLE.finditer(data))
+    page.on("websocket", lambda ws: ws.on("framereceived", on_message))
+    try:
+        page.goto(f"{base}/unlearn?points={MAP_POINTS}", timeout=TIMEOUT_MS)
+        run = page.get_by_role("button", name="Run", exact=True)
+        run.wait_for(timeout=PREPARE_MS)
+        page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot .gtitle')", timeout=30_000)
+        page.evaluate(SAMPLER)
+        run.click()
+        page.get_by_test_id("stAlert").filter(has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
+        samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
+        page.screenshot(path=str(ARTIFACTS / "unlearn_live_stopped.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "unlearn_live_failure.png"), full_page=True)
+        print(log.read_text()[-3000:])
+        raise
+    finally:
+        page.close()
 
     while_running = [o for s in samples if s["running"] for o in s["opacity"]]
     assert while_running, "no sample was taken while the run ticked"

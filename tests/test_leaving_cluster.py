@@ -68,3 +68,11 @@ def test_without_forget_samples_it_refuses():
     z, labels, _ = scene([0], forget_label=0, mode="sample", rng=np.random.default_rng(5))
     with pytest.raises(ValueError):
         leaving_cluster(z, labels, np.zeros(len(z), bool), "sample")
+
+
+def test_non_finite_embeddings_measure_nothing(class_prep):
+    from unlearn_core.leaving_cluster import measures_of_probe
+
+    z = np.zeros((len(class_prep.split.probe), 4), np.float32)
+    z[3, 1] = np.nan
+    assert measures_of_probe(z, class_prep.data, class_prep.split) == {"own_class_knn": None, "centroid_margin": None}

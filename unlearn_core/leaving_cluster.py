@@ -81,6 +81,10 @@ def embedding_measures(model: torch.nn.Module, data: ImageData, split: Split, de
     return measures_of_probe(out.embeddings.numpy(), data, split)
 
 
-def measures_of_probe(embeddings: np.ndarray, data: ImageData, split: Split) -> dict[str, float]:
-    """leaving_cluster of probe-set embeddings ([P, D] in split.probe order)."""
+def measures_of_probe(embeddings: np.ndarray, data: ImageData, split: Split) -> dict[str, float | None]:
+    """leaving_cluster of probe-set embeddings ([P, D] in split.probe order). None for both when an
+    embedding is not finite (a diverging run can overflow some samples' embeddings while its eval sets stay
+    finite): there is no geometry to measure, and a NaN would not survive JSON."""
+    if not np.isfinite(embeddings).all():
+        return dict.fromkeys(MEASURE_KEYS)
     return leaving_cluster(embeddings, data.train_y.numpy()[split.probe], split.probe_is_forget, split.mode)

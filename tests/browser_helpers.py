@@ -1,0 +1,98 @@
+"""What the real-browser tests share: the app under `streamlit run` on a free port (the `server` fixture),
+Debian's Chromium launched headless through Playwright (the `browser` fixture, or `launch_chromium`), and
+their settings.
+
+    from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, server   # noqa: F401 (fixtures)
+
+    def test_something(server, browser):
+        base, log = server
+        page = browser.new_page()
+        page.goto(f"{base}/unlearn?points=100", timeout=TIMEOUT_MS)
+
+(tests/test_browser.py re-exports these names, so `from test_browser import server, CHROMIUM, ...` keeps
+working.) Chromium is /usr/bin/chromium unless CHROMIUM says otherwise; a missing browser fails the test with a
+message saying so: CI installs it, so a browser test is never skipped.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 150_000          # a cold server trains the short recipe and compiles UMAP first
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, isolated_cache):
+    """The app under `streamlit run`, sharing the test session's model cache; yields (base URL, log path)."""
+    port = free_port()
+    log = tmp_path / "streamlit.log"
+    env = dict(os.environ, UNLEARN_CACHE_DIR=str(isolated_cache), UNLEARN_TRAIN_EPOCHS="6")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             # Files edited while the test runs (another checkout task, an editor) must not re-import
+             # the app's modules under the running session.
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, f"streamlit exited early:\n{log.read_text()[-3000:]}"
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not open port {port} within 60 s:\n{log.read_text()[-3000:]}")
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    f"or set CHROMIUM to its path; this test is not skipped")
+
+
+def launch_chromium(playwright):
+    """Headless Chromium from a (sync or async) Playwright instance: `await` the result with the async API."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium (Playwright's sync API), closed after the test. Fails the test without Chromium."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
