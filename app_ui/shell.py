@@ -34,6 +34,7 @@ def app_pages() -> list:
         st.Page("pages/how_it_works.py", title="How it works", icon=":material/menu_book:"),
         st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/side_by_side.py", title="Side by side", icon=":material/view_column:"),
     ]
 
 

@@ -1,0 +1,154 @@
+"""The Side by side page's live view: a fragment that ticks the lockstep controller and draws every
+method's map at the shared timeline's step, then the methods' curves overlaid.
+
+    render_side_by_side_view(get_controller, prepared, get_target)
+        # get_controller() -> the session's LockstepController now; get_target() -> the RetrainTarget to
+        # draw, or None (not ready yet, or switched off)
+
+It ticks as the Unlearn page's live view does (live_view.py says why: run_every only while ticking, a
+whole-page rerun when that changes, no fading, points gliding between frames, wait-for-draw).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from unlearn_core.baselines import METHOD_TITLES
+
+from .cluster_curves import EXPLAINER as LEAVING_CLUSTER_EXPLAINER
+from .cluster_curves import leaving_cluster_figure
+from .live_run import PreparedMap
+from .live_view import GLIDE_MAX_MS, NO_FADE_CSS
+from .lockstep import LockstepController
+from .retrain_target import RetrainTarget
+from .run_controller import Status
+from .side_by_side_figures import CURVES_HEIGHT, accuracy_overlay_figure, lane_curves, lane_map_figure
+
+TIMELINE_KEY = "side_by_side.timeline"
+SENT_KEY = "side_by_side.timeline_sent"     # the steps the server last set the slider to, the newest last
+ECHO_VALUES = 3
+ALL_STOPPED = "All methods have stopped"     # the banner's opening words (the browser test waits for them)
+
+
+def title_of(method: str) -> str:
+    return METHOD_TITLES.get(method, method)
+
+
+def maps_per_row(count: int) -> int:
+    """Three methods in one row (the paper's Figure 1); four as two rows of two, so each map stays legible."""
+    return 2 if count == 4 else count
+
+
+def render_side_by_side_view(get_controller: Callable[[], LockstepController], prepared: PreparedMap,
+                             get_target: Callable[[], RetrainTarget | None]) -> None:
+    st.html(NO_FADE_CSS)
+    declared = get_controller()
+    ticking = declared.ticking
+    every = declared.pace.tick_seconds if ticking else None
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        ctl = get_controller()            # the session's controller now (a Reset or a new choice replaced it)
+        ctl.tick()
+        if ctl.ticking != ticking:
+            st.rerun(scope="app")         # buttons and run_every follow the new state
+        _draw(ctl, prepared, get_target())
+        ctl.drawn()
+
+    live()
+
+
+def _draw(ctl: LockstepController, prepared: PreparedMap, target: RetrainTarget | None) -> None:
+    _status(ctl)
+    _timeline(ctl)
+    names = list(ctl.lanes)
+    per_row = maps_per_row(len(names))
+    for start in range(0, len(names), per_row):
+        for col, name in zip(st.columns(per_row), names[start:start + per_row]):
+            with col:
+                _lane(ctl, name, prepared, target)
+    split = prepared.prep.split
+    curves = lane_curves([title_of(n) for n in names], [ctl.lanes[n].live.evaluated for n in names],
+                         [ctl.lanes[n].live.final for n in names])
+    left, right = st.columns(2)
+    left.plotly_chart(accuracy_overlay_figure(curves, split.mode, split.num_classes, ctl.shown_step),
+                      width="stretch", key="side_by_side.accuracy")
+    leaving = leaving_cluster_figure({c.title: c.evaluated for c in curves}, cursor_step=ctl.shown_step,
+                                     target=target.measures if target is not None else None, height=CURVES_HEIGHT)
+    right.plotly_chart(leaving, width="stretch", key="side_by_side.leaving")
+    right.caption(LEAVING_CLUSTER_EXPLAINER)
+
+
+def _status(ctl: LockstepController) -> None:
+    if ctl.status is Status.STOPPED:
+        failed = [title_of(n) for n, lane in ctl.lanes.items() if lane.error is not None]
+        stops = ", ".join(f"{title_of(n)} at step {lane.live.final.step}" for n, lane in ctl.lanes.items()
+                          if lane.live.final is not None)
+        said = f"{ALL_STOPPED}" + (f": {stops}" if stops else "") + \
+               (f". Failed: {', '.join(failed)}" if failed else "") + \
+               ". Replay plays them together again; the timeline goes to any step."
+        (st.warning if failed else st.success)(said)
+        return
+    if ctl.shown_step is None:
+        st.info("Every map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
+                "with every method at once, one optimiser step each per frame, or **Step** to go one step at a "
+                "time.")
+        return
+    state = "replaying" if ctl.replaying else ctl.status.value
+    going = sum(lane.status is not Status.STOPPED for lane in ctl.lanes.values())
+    st.markdown(f"**Step {ctl.shown_step}** · {going} of {len(ctl.lanes)} methods still unlearning · {state}")
+
+
+def _lane(ctl: LockstepController, name: str, prepared: PreparedMap, target: RetrainTarget | None) -> None:
+    lane, title = ctl.lanes[name], title_of(name)
+    index = ctl.frame_index(name)
+    if index is None:
+        frame = replace(prepared.preview(), title=f"{title}: the original model (step 0)")
+    else:
+        frame = lane.live.map_frame(index, dense=not ctl.ticking)
+        held = " (stopped: its last frame)" if ctl.holding(name) else ""
+        frame = replace(frame, title=f"{title}: step {frame.step}{held}")
+    fig = lane_map_figure(frame, target)
+    _glide(fig, ctl)
+    st.plotly_chart(fig, width="stretch", key=f"side_by_side.map.{name}")
+    final = lane.live.final
+    if lane.error is not None:
+        st.error(f"{title} failed: {lane.error}")
+    elif final is not None:
+        mark = ":material/check_circle:" if final.terminated else ":material/stop_circle:"
+        st.caption(f"{mark} {title} stopped at step {final.step}: {final.stop_reason}")
+    elif lane.live.started:
+        st.caption(f"{title}: step {lane.live.step}, round {lane.live.last.round}")
+
+
+def _timeline(ctl: LockstepController) -> None:
+    """A slider over the shared timeline at the shown step; dragging it seeks (and pauses a running play).
+    The browser echoes values the server set a tick or two earlier as if dragged: live_view._timeline
+    explains the count of ECHO_VALUES that are taken for such echoes, not drags."""
+    steps = ctl.timeline
+    if len(steps) < 2:
+        return
+    sent: list = st.session_state.setdefault(SENT_KEY, [])
+    if not sent or sent[-1] != ctl.shown_step:
+        sent.append(ctl.shown_step)
+        del sent[:-ECHO_VALUES]
+    st.session_state[TIMELINE_KEY] = ctl.shown_step
+    st.select_slider("Timeline: every method at optimiser step", options=steps, key=TIMELINE_KEY,
+                     on_change=_on_drag, args=(ctl,),
+                     help="Drag to any recorded step (a running play pauses): each map shows its method at that "
+                          "step, or its last frame if it stopped earlier. Replay plays them all from step 0.")
+
+
+def _on_drag(ctl: LockstepController) -> None:
+    step, sent = st.session_state[TIMELINE_KEY], st.session_state.get(SENT_KEY, [])
+    if step not in sent:
+        sent.clear()
+        ctl.seek_step(step)
+
+
+def _glide(fig: go.Figure, ctl: LockstepController) -> None:
+    ms = min(GLIDE_MAX_MS, int(800 * ctl.pace.tick_seconds))
+    fig.update_layout(transition=dict(duration=ms, easing="cubic-in-out"))
