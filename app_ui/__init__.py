@@ -8,11 +8,19 @@ Streamlit-free (usable from the benchmarks and tests without a running app):
     figures      the plotly figures (embedding map, accuracy and loss curves)
     thumbnails   small PNG data URIs of the probe images, for the map's hover
     results      the metrics table, the run's JSON report, the curves' CSV, the figures' HTML
+    run_controller RunController: one run's playback state machine (idle / running / paused / stopped)
+    lockstep     LockstepController: several methods' RunControllers stepped together (Side by side)
+    story        a preset's captions tied to measurable moments of a run (classroom mode)
+    cluster_curves, forget_figures, side_by_side_figures   more figures: leaving the cluster, where the
+                 forgotten samples go, the side-by-side maps
+    retrain_target where the retrain model puts the forget samples on a run's map
 
 Streamlit:
     shell        app_pages() and require_app_shell(): every page runs inside app.py's navigation and sidebar
     resources    st.cache_resource around the shared, expensive parts (prepared experiment + map, retrain)
     sidebar      the shared sidebar and page links (rendered once, by app.py) and the URL round trip
     hover_images the image-on-hover component for the map
-    home_page, unlearn_page, how_page   the pages' render functions
+    classroom    classroom mode (?present=1): projector sizes, no settings, the captions
+    point_details the clicked point's panel: image, label, prediction, five nearest neighbours
+    home_page, unlearn_page, how_page, side_by_side_page, compare_page, sweep_page   the pages' render functions
 """

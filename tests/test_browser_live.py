@@ -16,7 +16,8 @@ PREPARE_MS = 480_000          # a cold server trains the short recipe and compil
 MAP_TITLE = re.compile(rb"Embedding map(?:, step | of the original model \(step )(\d+)")
 
 # Every 40 ms: the map's title (its step) and each chart's effective opacity (the product of the computed
-# opacities of it and its ancestors: Streamlit fades a stale element's container, not the chart itself).
+# opacities of it and its ancestors: Streamlit fades a stale element's container, not the chart itself), and
+# whether the run is ticking (its Pause button is shown: Streamlit's own status widget shows only slow reruns).
 SAMPLER = """() => {
   window.__samples = [];
   const effective = (el) => { let o = 1; for (; el; el = el.parentElement) o *= parseFloat(getComputedStyle(el).opacity); return o; };
@@ -24,7 +25,7 @@ SAMPLER = """() => {
     const plots = [...document.querySelectorAll('.js-plotly-plot')];
     const title = plots.length ? (plots[0].querySelector('.gtitle')?.textContent || '') : '';
     window.__samples.push({title, opacity: plots.map(effective),
-                           running: !!document.querySelector('[data-testid=stStatusWidget]')});
+                           running: [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Pause')});
   }, 40);
 }"""
 

@@ -45,6 +45,10 @@ def sidebar_and_url(page) -> tuple[dict, dict]:
 
 
 def check_agree(page, link: str, when: str) -> None:
+    # The sidebar's widgets arrive in the same script run as the Run button, but the browser may mount them a
+    # moment later: wait for them rather than read an empty sidebar.
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=stSidebar] input').length >= {len(MUST_SHOW)}",
+                           timeout=PREPARE_MS)
     shown, url = sidebar_and_url(page)
     assert set(MUST_SHOW) <= set(shown), (link, when, "missing from the sidebar", sorted(shown))
     assert shown == url, (link, when, "the sidebar disagrees with the URL",
