@@ -25,6 +25,7 @@ SAME = [f"/unlearn?class=6&seed=62&{COMMON}"] * 5
 OWN = [f"/unlearn?class={c}&seed={11 * c}&{COMMON}" for c in (1, 2, 3, 4, 5)]
 MUST_SHOW = ("class", "seed", "tau", "lr", "batch_size")   # what the reported bug showed at their minimum
 KEY_BY_LABEL = {s.label: s.url for _, s in app_settings() if s.kind in (int, float)}     # the numeric settings
+MUST_SHOW_LABELS = [label for label, key in KEY_BY_LABEL.items() if key in MUST_SHOW]
 # Every input in the sidebar, by its label (expanders' contents are in the DOM, folded).
 SIDEBAR_INPUTS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid=stSidebar] input')]
   .map(el => [el.getAttribute('aria-label') || (el.labels && el.labels[0] ? el.labels[0].textContent.trim() : ''),
@@ -45,10 +46,11 @@ def sidebar_and_url(page) -> tuple[dict, dict]:
 
 
 def check_agree(page, link: str, when: str) -> None:
-    # The sidebar's widgets arrive in the same script run as the Run button, but the browser may mount them a
-    # moment later: wait for them rather than read an empty sidebar.
-    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=stSidebar] input').length >= {len(MUST_SHOW)}",
-                           timeout=PREPARE_MS)
+    # The sidebar's widgets arrive in the same script run as the Run button, but the browser mounts them in its
+    # own time (seen on a loaded machine: the expanders' inputs there, the top section's not yet): wait until
+    # every one the check needs is in the page rather than read a half-mounted sidebar.
+    page.wait_for_function(f"(labels) => {{ const shown = ({SIDEBAR_INPUTS})(); "
+                           f"return labels.every(label => label in shown); }}", arg=MUST_SHOW_LABELS, timeout=PREPARE_MS)
     shown, url = sidebar_and_url(page)
     assert set(MUST_SHOW) <= set(shown), (link, when, "missing from the sidebar", sorted(shown))
     assert shown == url, (link, when, "the sidebar disagrees with the URL",
