@@ -48,7 +48,15 @@ def test_a_live_run_never_fades_and_shows_every_step(server, browser):  # noqa: 
         page.wait_for_function("() => document.querySelector('.js-plotly-plot .gtitle')", timeout=30_000)
         page.evaluate(SAMPLER)
         run.click()
-        page.get_by_test_id("stAlert").filter(has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
+        banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
+        banner.wait_for(timeout=TIMEOUT_MS)
+        # The banner is drawn above the map in the same rerun: wait until the map shows the stop step too, so
+        # that the sampler has seen the last frame before it is stopped.
+        stop_step = int(re.search(r"Stopped at step (\d+)", banner.inner_text()).group(1))
+        page.wait_for_function(
+            "(n) => { const t = document.querySelector('.js-plotly-plot .gtitle')?.textContent || '';"
+            " const i = t.indexOf('step ' + n); return i >= 0 && !'0123456789'.includes(t.charAt(i + 5 + String(n).length) || 'x'); }",
+            arg=stop_step, timeout=TIMEOUT_MS)
         samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
         page.screenshot(path=str(ARTIFACTS / "unlearn_live_stopped.png"), full_page=True)
     except Exception:
