@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Mapping, NamedTuple
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
 from unlearn_core.configs import DATASET_NAMES, MODES, default_train_config, default_unlearn_config
+from unlearn_core.devices import pick_device
 from unlearn_core.settings import Setting, check_settings, setting, settings
 from unlearn_core.splits import PROBE_SIZE
 
@@ -101,7 +102,8 @@ class AppConfig:
 
     def experiment(self) -> Experiment:
         return Experiment(data=self.data, forget=self.forget_config(), model=self.model,
-                          train=train_recipe(self.data.dataset), unlearn=self.unlearn_config(), device=self.device)
+                          train=train_recipe(self.data.dataset, _device_type(self.device)),
+                          unlearn=self.unlearn_config(), device=self.device)
 
     def prep_key(self) -> Experiment:
         """What the prepared experiment (data, split, original model) depends on: not the hyperparameters."""
@@ -189,11 +191,20 @@ def unknown_key_reason(key: str) -> str:
     return f"unknown key; did you mean {guess}?" if guess else "unknown key"
 
 
-def train_recipe(dataset: str):
-    """The dataset's training recipe; UNLEARN_TRAIN_EPOCHS shortens it (tests, benchmarks)."""
+def train_recipe(dataset: str, device_type: str = "cpu"):
+    """The dataset's training recipe on this kind of device; UNLEARN_TRAIN_EPOCHS shortens it (tests,
+    benchmarks)."""
     epochs = os.environ.get(TRAIN_EPOCHS_ENV)
     if not epochs:
-        return default_train_config(dataset)
+        return default_train_config(dataset, device_type)
     if not epochs.isdigit() or int(epochs) < 1:
         raise UserInputError(f"{TRAIN_EPOCHS_ENV} must be a whole number >= 1, got {epochs!r}")
-    return default_train_config(dataset, epochs=int(epochs))
+    return default_train_config(dataset, device_type, epochs=int(epochs))
+
+
+def _device_type(device: str) -> str:
+    """"cuda", "mps" or "cpu" for a device setting; "cpu" for one this machine lacks (validate() says so)."""
+    try:
+        return pick_device(device).type
+    except UserInputError:
+        return "cpu"

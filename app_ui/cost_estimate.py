@@ -5,10 +5,8 @@
     est.seconds, est.long, est.describe()   # long: minutes on this device, so the app asks before starting
 
 The FLOPs are the engine's count (unlearn_core.flops.training_flops: one sample's forward and backward,
-times epochs x samples); the rate is this device's, measured once per process by timing a few small
-training steps of the small CNN on digits. Large models run convolutions and matrix products more
-efficiently than the small CNN, so the estimate errs long, which is the safe side for "this will take
-minutes". Nothing here imports Streamlit.
+times epochs x samples); the rate is this device's, measured once per process by timing a few training
+steps of the model to be trained (device_flop_rate). Nothing here imports Streamlit.
 """
 from __future__ import annotations
 
@@ -22,7 +20,7 @@ import numpy as np
 import torch
 
 from unlearn_core import DataConfig, Experiment, ModelConfig, TrainConfig
-from unlearn_core.data import load_dataset
+from unlearn_core.data import ImageData, load_dataset
 from unlearn_core.devices import pick_device
 from unlearn_core.experiment import Prepared
 from unlearn_core.flops import training_flops
@@ -34,6 +32,7 @@ log = logging.getLogger(__name__)
 LONG_SECONDS = 60.0          # from here on a training counts as "minutes": the app asks before starting it
 RATE_STEPS = 8               # timed training steps (after one untimed: the first pays one-off set-up)
 RATE_BATCH = 64
+CPU_STEP_FLOPS = 2e10        # most work in one timed step on a CPU (~0.5 s): 6 images of ResNet-18, 64 of the CNN
 
 
 @dataclass(frozen=True)
@@ -63,33 +62,56 @@ def duration(seconds: float) -> str:
 _RATE_LOCK = threading.Lock()
 
 
-def device_flop_rate(device: str = "cpu") -> float:
-    """FLOP/s of training steps on `device`, timed once per process on the small CNN and digits. Sessions
-    asking at once wait for one measurement (several at once would each time the others' load)."""
+def device_flop_rate(device: str = "cpu", model: ModelConfig = ModelConfig(), image_shape: tuple = (1, 8, 8),
+                     batch: int = RATE_BATCH) -> float:
+    """FLOP/s of training steps of `model` on `device`, timed once per process and kind of training:
+    a device's rate depends on the model (timed side by side on 2 CPU cores, the small CNN on digits ran
+    at 6.5e10 FLOP/s and ResNet-18 at 1.15e11; on a GPU a small CNN at batch 64 only launches kernels,
+    where a ResNet at batch 512 fills the chip: orders of magnitude apart). On a
+    GPU the steps are the recipe's batch size, under the training's autocast; on a CPU a smaller batch,
+    so that timing a ResNet takes seconds, not a minute (throughput per image there hardly depends on
+    the batch). Sessions asking at once wait for one measurement (several at once would each time the
+    others' load)."""
     with _RATE_LOCK:
-        return _measured_flop_rate(device)
+        return _measured_flop_rate(pick_device(device).type, model, tuple(image_shape), batch)
 
 
-@lru_cache(maxsize=4)
-def _measured_flop_rate(device: str) -> float:
-    """The rate of the fastest of RATE_STEPS timed steps: a shared machine's other work only ever slows a
-    step down, and a training runs for minutes, through the gaps, so the fastest step is the closer guess
-    (timing all steps together measured 10-30x too slow under a load of 10 on 2 cores)."""
-    data = load_dataset(DataConfig())
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(), data)
+def recipe_flop_rate(exp: Experiment, image_shape: tuple) -> float:
+    """The rate at which `exp`'s original and retrain will train on its device."""
+    return device_flop_rate(pick_device(exp.device).type, exp.model, image_shape, exp.train_config().batch_size)
+
+
+@lru_cache(maxsize=8)
+def _measured_flop_rate(device: str, model_cfg: ModelConfig, image_shape: tuple, batch: int) -> float:
+    """The rate of the fastest of RATE_STEPS timed steps on noise images: a shared machine's other work only
+    ever slows a step down, and a training runs for minutes, through the gaps, so the fastest step is the
+    closer guess (timing all steps together measured 10-30x too slow under a load of 10 on 2 cores)."""
     dev = pick_device(device)
-    cfg = TrainConfig(epochs=1, batch_size=RATE_BATCH)
-    indices = np.arange(RATE_BATCH * (RATE_STEPS + 1))
-    flops_per_step = training_flops(model, data, dev, samples=RATE_BATCH)
-    steps = train_steps(model, data, indices, cfg, dev)
+    data = _noise_images(image_shape, 2)
+    torch.manual_seed(0)
+    model = build_model(model_cfg, data)
+    per_sample = training_flops(model, data, dev, samples=1)
+    if dev.type == "cpu":
+        batch = int(max(2, min(batch, CPU_STEP_FLOPS // per_sample)))
+    data = _noise_images(image_shape, batch * (RATE_STEPS + 1))
+    steps = train_steps(model, data, np.arange(len(data.train_y)), TrainConfig(epochs=1, batch_size=batch), dev)
     next(steps)
     fastest = float("inf")
     for _ in range(RATE_STEPS):
         start = time.perf_counter()
-        next(steps)
+        next(steps)[1].item()            # the step is done (on a GPU too) when its loss is on the host
         fastest = min(fastest, time.perf_counter() - start)
-    return flops_per_step / max(fastest, 1e-9)
+    return per_sample * batch / max(fastest, 1e-9)
+
+
+def _noise_images(image_shape: tuple, count: int) -> ImageData:
+    """`count` images of random pixels, labelled 0-9 in turn: all a timed step needs. Not black images:
+    training on them drives values into denormal floats, which a CPU computes 10-20x slower (a ResNet-18
+    step went from 0.2 s to 3 s after three steps)."""
+    images = torch.randint(0, 256, (count, *image_shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(count) % 10
+    return ImageData("rate", images, labels, images[:2], labels[:2], tuple(map(str, range(10))),
+                     (0.5,) * image_shape[0], (0.25,) * image_shape[0])
 
 
 def original_estimate(exp: Experiment) -> Estimate | None:
@@ -99,10 +121,11 @@ def original_estimate(exp: Experiment) -> Estimate | None:
         return Estimate(_what("original", exp), 0.0, 1.0, cached=True)
     try:
         flops = _recipe_flops(exp.data, exp.model, exp.train_config(), exp.device)
+        rate = recipe_flop_rate(exp, _image_shape(exp.data))
     except Exception:  # an estimate is advice: without one the app starts as it always did
         log.warning("no training estimate for %s", exp.model.name, exc_info=True)
         return None
-    return Estimate(_what("original", exp), flops, device_flop_rate(pick_device(exp.device).type))
+    return Estimate(_what("original", exp), flops, rate)
 
 
 def retrain_estimate(prep: Prepared) -> Estimate:
@@ -111,7 +134,7 @@ def retrain_estimate(prep: Prepared) -> Estimate:
         return Estimate(_what("retrain", exp), 0.0, 1.0, cached=True)
     one = training_flops(build_model(exp.model, prep.data), prep.data, prep.device, samples=1)
     flops = one * exp.train_config().epochs * len(split.remain_train)
-    return Estimate(_what("retrain", exp), flops, device_flop_rate(prep.device.type))
+    return Estimate(_what("retrain", exp), flops, recipe_flop_rate(exp, prep.data.image_shape))
 
 
 def _what(kind: str, exp: Experiment) -> str:
@@ -122,6 +145,11 @@ def _in_cache(kind: str, exp: Experiment, forget: np.ndarray | None) -> bool:
     dev = pick_device(exp.device)
     key = cache_key(kind, exp.data, exp.model, exp.train_config(), forget, dev)
     return exp.use_cache and (default_cache_dir() / f"{key}.pt").exists()
+
+
+@lru_cache(maxsize=32)
+def _image_shape(data_cfg: DataConfig) -> tuple:
+    return tuple(load_dataset(data_cfg).image_shape)
 
 
 @lru_cache(maxsize=32)

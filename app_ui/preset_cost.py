@@ -25,7 +25,7 @@ from unlearn_core.devices import pick_device
 from unlearn_core.flops import training_flops
 from unlearn_core.models import build_model
 
-from .cost_estimate import Estimate, device_flop_rate, duration
+from .cost_estimate import Estimate, duration, recipe_flop_rate
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def first_visit(exp: Experiment) -> FirstVisit | None:
     one = _sample_flops(exp.model, exp.data.dataset, exp.device)
     epochs = exp.train_config().epochs
     forget = samples // classes if exp.forget.mode == "class" else exp.forget.count
-    rate = device_flop_rate(pick_device(exp.device).type)
+    rate = recipe_flop_rate(exp, DATA_FACTS[exp.data.dataset][0])
     what = f"{exp.model.name} on {exp.data.dataset}"
     return FirstVisit(what, Estimate(f"Training the original {what}", one * epochs * samples, rate),
                       Estimate(f"Training the retrain {what}", one * epochs * (samples - forget), rate))

@@ -9,6 +9,8 @@ import threading
 
 import pytest
 
+from unlearn_core import ModelConfig
+
 from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
 from app_ui import cost_estimate
 from app_ui.background import Job
@@ -100,6 +102,17 @@ def test_a_long_estimate_is_shown_before_anything_trains(monkeypatch):
 @pytest.fixture
 def tiny_recipe(monkeypatch):
     monkeypatch.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+
+
+def test_the_rate_is_timed_on_the_model_to_be_trained_once_per_process(monkeypatch):
+    """A device's rate depends on the model (on a GPU by orders of magnitude): each model is timed, once."""
+    cost_estimate._measured_flop_rate.cache_clear()
+    resnet = cost_estimate.device_flop_rate("cpu", ModelConfig("resnet18"), (3, 32, 32), 512)
+    cnn = cost_estimate.device_flop_rate("cpu")
+    assert resnet > 0 and cnn > 0
+    assert cost_estimate._measured_flop_rate.cache_info().misses == 2
+    assert cost_estimate.device_flop_rate("cpu", ModelConfig("resnet18"), (3, 32, 32), 512) == resnet
+    assert cost_estimate._measured_flop_rate.cache_info().hits == 1
 
 
 def test_the_page_asks_before_a_long_training_then_shows_progress_cancel_and_start_again(tiny_recipe, monkeypatch):

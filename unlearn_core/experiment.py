@@ -39,7 +39,7 @@ class Experiment:
     data: DataConfig = DataConfig()
     forget: ForgetConfig = ForgetConfig()
     model: ModelConfig = ModelConfig()
-    train: TrainConfig | None = None         # None: the dataset's recipe (default_train_config)
+    train: TrainConfig | None = None         # None: the dataset's recipe on the device (default_train_config)
     unlearn: UnlearnConfig | None = None     # None: the method's defaults for the dataset and mode
     method: str = setting("contrastive", "The unlearning method: contrastive (the paper's) or a baseline, which "
                           "starts from its own paper's hyperparameters adapted to the dataset (docs/COMPARE.md).",
@@ -48,7 +48,7 @@ class Experiment:
     use_cache: bool = True                   # False: train the original and retrain afresh (for timings)
 
     def train_config(self) -> TrainConfig:
-        return self.train or default_train_config(self.data.dataset)
+        return self.train or default_train_config(self.data.dataset, pick_device(self.device).type)
 
     def unlearn_config(self) -> UnlearnConfig:
         return self.unlearn or method_unlearn_config(self.method, self.data.dataset, self.forget.mode)

@@ -4,8 +4,9 @@
     retrain = get_retrain(data_cfg, model_cfg, train_cfg, split, data=data)
     original.model, original.seconds, original.from_cache
 
-Both use the same recipe (cross-entropy, SGD with momentum, cosine learning rate); retrain trains on
-D^r_tr alone from a fresh initialisation with the same seed. A cache file is keyed by a hash of
+Both use the same recipe (cross-entropy, SGD with momentum, a cosine or one-cycle learning rate; on a
+CUDA GPU the fast recipe of configs.GPU_TRAIN_DEFAULTS); retrain trains on D^r_tr alone from a fresh
+initialisation with the same seed. A cache file is keyed by a hash of
 everything that determines the weights (dataset, split seed, model, recipe and, for retrain, the
 forget set). It is written atomically (temporary file, then rename) and read with
 torch.load(weights_only=True), so a cache file can never run code.
@@ -69,15 +70,17 @@ def train_steps(model: EmbeddingClassifier, data: ImageData, indices: np.ndarray
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
     model = prepare_for_device(model, device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * -(-len(indices) // cfg.batch_size))
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                          nesterov=cfg.nesterov and cfg.momentum > 0)
+    sched = _schedule(opt, cfg, total_steps=cfg.epochs * -(-len(indices) // cfg.batch_size))
+    images, labels = _resident(data.train_x, device), _resident(data.train_y, device)
     for epoch in range(1, cfg.epochs + 1):
         for batch in shuffled_batches(indices, cfg.batch_size, rng):
-            xb, yb = take(data.train_x, data.train_y, batch, device)
+            xb, yb = take(images, labels, batch, device)
             xb = _augment(xb, data)
             with autocast(device):
                 logits, _ = model(xb)
-                loss = F.cross_entropy(logits.float(), yb)
+                loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -97,6 +100,40 @@ def train_classifier(model: EmbeddingClassifier, data: ImageData, indices: np.nd
             progress(done, total)
     bar.close()
     return model.eval()      # Module.to (in train_steps) moved this same object to the device
+
+
+ONE_CYCLE_WARMUP = 0.25     # share of the steps spent warming up to the peak learning rate
+ONE_CYCLE_START = 25.0      # the warm-up starts at lr / this (torch's default div_factor)
+
+
+def _schedule(opt: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
+    """The learning rate per step. One-cycle is written as a LambdaLR: torch's OneCycleLR divides by zero
+    on a 4-step run, goes wrong below it, and cycles the momentum the recipe sets."""
+    if cfg.schedule == "onecycle":
+        warmup = max(1, round(ONE_CYCLE_WARMUP * total_steps))
+
+        def one_cycle(step: int) -> float:
+            if step < warmup:                  # lr / ONE_CYCLE_START rising linearly to lr
+                return (1 + (ONE_CYCLE_START - 1) * step / warmup) / ONE_CYCLE_START
+            return max(0.0, 1 - (step - warmup) / max(1, total_steps - warmup))   # then linearly to 0
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, one_cycle)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+
+
+RESIDENT_SHARE = 0.25       # keep a dataset on the GPU when it takes at most this share of the free memory
+
+
+def _resident(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The whole tensor on a CUDA device, copied once (uint8 CIFAR-10 is 150 MB), so that a step indexes
+    device memory instead of copying a batch from the host; left on the host where memory is short or
+    the device is not CUDA (a CPU has nothing to copy to)."""
+    if device.type != "cuda":
+        return t
+    free, _ = torch.cuda.mem_get_info(device)
+    if t.numel() * t.element_size() > RESIDENT_SHARE * free:
+        return t
+    return t.to(device)
 
 
 def _augment(x: torch.Tensor, data: ImageData) -> torch.Tensor:
@@ -126,10 +163,21 @@ def cache_record(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_
     payload = {
         "format": CACHE_FORMAT, "kind": kind, "compute": compute_tag(device),
         "dataset": data_cfg.dataset, "split_seed": data_cfg.split_seed,
-        "model": config_dict(model_cfg), "train": config_dict(train_cfg),
+        "model": config_dict(model_cfg), "train": _recipe_record(train_cfg),
         "forget": None if forget_train is None else hashlib.sha256(np.asarray(forget_train, np.int64).tobytes()).hexdigest(),
     }
     return json.dumps(payload, sort_keys=True)
+
+
+# Recipe fields added after format v2 was written, with the value every older file was trained with: left
+# out of the record at that value, so a model cached before they existed (hours of ResNet training on
+# a CPU) is still found.
+LATER_RECIPE_FIELDS = {"schedule": "cosine", "label_smoothing": 0.0, "nesterov": False}
+
+
+def _recipe_record(train_cfg: TrainConfig) -> dict:
+    recipe = config_dict(train_cfg)
+    return {k: v for k, v in recipe.items() if not (k in LATER_RECIPE_FIELDS and v == LATER_RECIPE_FIELDS[k])}
 
 
 def key_of(record: str) -> str:

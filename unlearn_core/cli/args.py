@@ -13,6 +13,7 @@ import sys
 
 from ..baselines import method_unlearn_config
 from ..configs import DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, default_train_config
+from ..devices import pick_device
 from ..errors import UserInputError
 from ..experiment import Experiment
 from ..settings import Setting, settings
@@ -91,7 +92,8 @@ def experiment_from_args(args: argparse.Namespace, method: str | None = None) ->
     unlearn_cfg = method_unlearn_config(method, args.dataset, forget.mode, paper=args.paper_defaults,
                                         seed=forget.seed, **hyperparameter_overrides(args))
     data = build(DataConfig)
-    train = None if args.train_epochs is None else default_train_config(data.dataset, epochs=args.train_epochs)
+    train = None if args.train_epochs is None else default_train_config(data.dataset, pick_device(args.device).type,
+                                                                         epochs=args.train_epochs)
     exp = Experiment(data=data, forget=forget, model=build(ModelConfig), train=train, unlearn=unlearn_cfg,
                      method=method, device=args.device, use_cache=not args.no_cache)
     for part in (exp.data, exp.forget, exp.model, unlearn_cfg):
