@@ -44,6 +44,8 @@ def test_how_it_works_shows_the_loss_the_rules_and_the_engine_code():
     code = "\n".join(c.value for c in at.code)
     assert "def contrastive_loss" in code and "def contrastive_updates" in code and "def termination_test" in code
     assert len(at.dataframe) == 1                                       # the paper's reference figures
+    assert "Leaving the cluster, in numbers" in [h.value for h in at.subheader]
+    assert any("centroid margin" in m.value and "not the extreme" in m.value for m in at.markdown)
 
 
 def test_unlearn_page_prepares_then_offers_the_controls():
