@@ -24,6 +24,7 @@ from dataclasses import replace
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from unlearn_core import UnlearnConfig, UserInputError
 from unlearn_core.baselines import METHOD_SUMMARIES, METHOD_TITLES, method_unlearn_config
@@ -142,24 +143,14 @@ def compare_job(prep_key: Experiment, points: int, plan: Plan, _prepared: Prepar
 
 
 def render_compare() -> None:
-    cfg = current_config()
-    try:
-        cfg.validate()
-        prep_key = cfg.prep_key()
-    except UserInputError as err:
-        st.error(str(err))
-        st.stop()
+    cfg, prep_key = valid_config_or_stop()
 
-    if METHODS_KEY not in st.session_state:
-        st.session_state[METHODS_KEY] = list(FIGURE_1)
     cols = st.columns([5, 1])
-    methods = cols[0].multiselect(
-        "Methods", list(ALL_METHODS), key=METHODS_KEY, format_func=lambda m: METHOD_TITLES.get(m, m),
+    methods = choose_methods(
+        METHODS_KEY, where=cols[0],
         help="Contrastive runs with the sidebar's hyperparameters; each baseline with its paper's defaults, "
              "adapted to the dataset (see docs/COMPARE.md). Everything starts from the same original model "
              "and forgets the same set.")
-    with st.expander("What each method does", expanded=False):
-        st.markdown("\n".join(f"- **{METHOD_TITLES[m]}**: {METHOD_SUMMARIES[m]}." for m in ALL_METHODS))
     if not methods:
         st.info("Choose at least one method to compare.")
         st.stop()
@@ -173,18 +164,7 @@ def render_compare() -> None:
     if st.session_state.pop(CLICKED_KEY, False):
         st.session_state[REQUEST_KEY] = request
 
-    job = prepare_job(prep_key, cfg.view.points)
-    if not job.done:
-        wait_for_job(job, "Preparing")
-        st.stop()
-    if not job.ok:
-        st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
-        if job.failure:
-            with st.expander("Details"):
-                st.code(job.failure)
-        st.button("Try again", on_click=retry_prepare, args=(prep_key, cfg.view.points))
-        st.stop()
-    prepared: PreparedMap = job.result
+    prepared = prepared_map_or_stop(prep_key, cfg.view.points)
 
     if st.session_state.get(REQUEST_KEY) != request:
         st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
@@ -205,6 +185,49 @@ def render_compare() -> None:
                 st.code(run_job.failure)
         st.stop()
     _show(run_job.result, prepared, cfg)
+
+
+def choose_methods(key: str, help: str, where: DeltaGenerator | None = None,
+                   max_selections: int | None = None) -> list[str]:
+    """The methods multiselect (the paper's Figure 1 until the session picks others) in `where` (None: the
+    page itself) and, under it, what each method does. The Compare and Side by side pages choose with it."""
+    if key not in st.session_state:
+        st.session_state[key] = list(FIGURE_1)
+    methods = (st if where is None else where).multiselect(
+        "Methods", list(ALL_METHODS), key=key, max_selections=max_selections,
+        format_func=lambda m: METHOD_TITLES.get(m, m), help=help)
+    with st.expander("What each method does", expanded=False):
+        st.markdown("\n".join(f"- **{METHOD_TITLES[m]}**: {METHOD_SUMMARIES[m]}." for m in ALL_METHODS))
+    return methods
+
+
+def valid_config_or_stop() -> tuple[AppConfig, Experiment]:
+    """The sidebar's configuration and the key of its prepared experiment. On settings the engine refuses the
+    page says why and stops here (the Compare and Side by side pages share this)."""
+    cfg = current_config()
+    try:
+        cfg.validate()
+        return cfg, cfg.prep_key()
+    except UserInputError as err:
+        st.error(str(err))
+        st.stop()
+
+
+def prepared_map_or_stop(prep_key: Experiment, points: int) -> PreparedMap:
+    """The prepared experiment and its map. Until they are ready the page shows the progress, or the failure
+    with a Try again button, and stops here (the Compare and Side by side pages share this)."""
+    job = prepare_job(prep_key, points)
+    if not job.done:
+        wait_for_job(job, "Preparing")
+        st.stop()
+    if not job.ok:
+        st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
+        if job.failure:
+            with st.expander("Details"):
+                st.code(job.failure)
+        st.button("Try again", on_click=retry_prepare, args=(prep_key, points))
+        st.stop()
+    return job.result
 
 
 def _on_run() -> None:

@@ -21,6 +21,7 @@ import streamlit as st
 from .classroom import Presentation, render_captions
 from .cluster_curves import EXPLAINER, leaving_cluster_figure
 from .figures import MapFrame, map_figure, map_key_html
+from .playback import Playback
 from .point_details import MAP_KEY, mark_clicked_point, remember_clicked_point, render_point_details
 from .run_controller import RunController, Status
 
@@ -38,6 +39,12 @@ GLIDE_MAX_MS = 400            # the transition between frames; shorter than a ti
 def render_live_view(get_controller: Callable[[], RunController], preview: Callable[[], MapFrame],
                      look: Presentation = Presentation(), target: dict | None = None) -> None:
     """target: the retrain model's leaving-the-cluster numbers, drawn as the curves' target once known."""
+    render_ticking(get_controller, lambda ctl: _draw(ctl, preview, look, target))
+
+
+def render_ticking(get_controller: Callable[[], Playback], draw: Callable[[Playback], None]) -> None:
+    """The fragment that ticks the controller and then draws it, rerun every pace.tick_seconds while the
+    controller is ticking (the module's docstring says why). The Unlearn and Side by side pages' live views."""
     st.html(NO_FADE_CSS)
     declared = get_controller()
     ticking = declared.ticking
@@ -49,7 +56,7 @@ def render_live_view(get_controller: Callable[[], RunController], preview: Calla
         ctl.tick()
         if ctl.ticking != ticking:
             st.rerun(scope="app")         # buttons and run_every follow the new state
-        _draw(ctl, preview, look, target)
+        draw(ctl)
         ctl.drawn()                       # reached only when the whole frame was handed to the browser
 
     live()
@@ -86,7 +93,7 @@ def _draw(ctl: RunController, preview: Callable[[], MapFrame], look: Presentatio
         _timeline(ctl)
         left, right = st.columns([3, 2])
     map_fig, accuracy_fig, loss_fig = run.figures(index, live=ctl.ticking, style=look.style, trails=look.trails)
-    _glide(map_fig, ctl)
+    glide(map_fig, ctl)
     with left:
         shown = run.map_frame(index, dense=False)         # the drawn frame's points (already placed)
         _clickable_map(map_fig, shown)
@@ -130,7 +137,15 @@ def _clickable_map(fig: go.Figure, frame: MapFrame) -> None:
 
 def _timeline(ctl: RunController) -> None:
     """A slider over the recorded frames' steps, at the shown frame; dragging it seeks (and pauses a run)."""
-    steps = [f.step for f in ctl.live.frames]
+    timeline_slider(ctl, [f.step for f in ctl.live.frames], "Timeline: map frame at step", TIMELINE_KEY, SENT_KEY,
+                    help="Drag to any recorded step (a running run pauses); the curves mark the frame's step. "
+                         "Replay plays them all again from step 0.")
+
+
+def timeline_slider(ctl: Playback, steps: list[int], label: str, key: str, sent_key: str, help: str) -> None:
+    """A slider over `steps` (drawn from two on) at the controller's shown step; dragging it seeks (and pauses
+    a running run). The Unlearn and Side by side pages' timelines. key: the slider's; sent_key: where the
+    steps the server set it to are kept, the newest last."""
     if len(steps) < 2:
         return
     # The controller is the truth: the slider is set to the shown step before it is drawn, so a tick moves
@@ -138,24 +153,22 @@ def _timeline(ctl: RunController) -> None:
     # in Chromium: a run at 1x "seeked" to step 1 while showing 2, then to 2 while showing 1). So one of the
     # last ECHO_VALUES steps the server set is taken for such an echo, not for a drag (counted in values,
     # not seconds, so a slow machine is no different); an accepted drag starts the count afresh.
-    sent: list = st.session_state.setdefault(SENT_KEY, [])
+    sent: list = st.session_state.setdefault(sent_key, [])
     if not sent or sent[-1] != ctl.shown_step:
         sent.append(ctl.shown_step)
         del sent[:-ECHO_VALUES]
-    st.session_state[TIMELINE_KEY] = ctl.shown_step
-    st.select_slider("Timeline: map frame at step", options=steps, key=TIMELINE_KEY, on_change=_on_drag, args=(ctl,),
-                     help="Drag to any recorded step (a running run pauses); the curves mark the frame's step. "
-                          "Replay plays them all again from step 0.")
+    st.session_state[key] = ctl.shown_step
+    st.select_slider(label, options=steps, key=key, on_change=_on_drag, args=(ctl, key, sent_key), help=help)
 
 
-def _on_drag(ctl: RunController) -> None:
-    step, sent = st.session_state[TIMELINE_KEY], st.session_state.get(SENT_KEY, [])
+def _on_drag(ctl: Playback, key: str, sent_key: str) -> None:
+    step, sent = st.session_state[key], st.session_state.get(sent_key, [])
     if step not in sent:
         sent.clear()
         ctl.seek_step(step)
 
 
-def _glide(fig: go.Figure, ctl: RunController) -> None:
+def glide(fig: go.Figure, ctl: Playback) -> None:
     """Animate the points from the previous frame to this one (Plotly.react honours layout.transition)."""
     ms = min(GLIDE_MAX_MS, int(800 * ctl.pace.tick_seconds))
     fig.update_layout(transition=dict(duration=ms, easing="cubic-in-out"))

@@ -8,15 +8,16 @@
     ctl.shown_step                  # the timeline's step on screen; ctl.frame_index("neggrad"): that run's frame there
     ctl.lanes["neggrad"]            # the method's own RunController: its LiveRun, status, error, stop
 
-It has the RunController's commands and states (idle / running / paused / stopped, replaying on top), so
-the Unlearn page's control row (run_controls.py) drives it unchanged. Each method is a lane: a
-RunController used only through its one-step command `step()`, which already turns an engine error into a
-stopped lane with a one-line reason, and knows a diverged run's last drawable frame. A lane stops by its own
-method's rule; the others go on, and the whole stops when every lane has.
+Like the RunController it is a Playback (playback.py: the states idle / running / paused / stopped with
+replaying on top, the commands, the tick), so the Unlearn page's control row (run_controls.py) drives it
+unchanged. Each method is a lane: a RunController used only through its one-step command `step()`, which
+already turns an engine error into a stopped lane with a one-line reason, and knows a diverged run's last
+drawable frame. A lane stops by its own method's rule; the others go on, and the whole stops when every
+lane has.
 
-The timeline is the union of the steps at which any lane recorded a map frame. At a timeline step each
-lane shows its newest frame at or before it, so a lane that stopped earlier holds its last frame while
-the others move on.
+The timeline is the union of the steps at which any lane recorded a map frame (the cursor is a timeline
+step). At a timeline step each lane shows its newest frame at or before it, so a lane that stopped earlier
+holds its last frame while the others move on.
 
 Why lockstep counts optimiser steps and not time: the methods' steps cost different amounts of compute
 (each method draws its own batches and losses), and "the same moment" for a teacher comparing them is the
@@ -29,37 +30,21 @@ import time
 from typing import Callable, Mapping
 
 from .live_run import LiveRun
-from .run_controller import MAX_TICK_HZ, Pace, RunController, Speed, Status
+from .playback import Playback, Speed, Status
+from .run_controller import RunController
 
 
-class LockstepController:
+class LockstepController(Playback):
     def __init__(self, new_runs: Mapping[str, Callable[[], LiveRun]], fps: float = 2.0, speed: Speed = Speed.X1,
                  clock: Callable[[], float] = time.perf_counter, wait_for_draw: bool = False):
         if not new_runs:
             raise ValueError("a lockstep needs at least one run")
+        super().__init__(fps, speed, clock, wait_for_draw)
         # A lane's own pace and clock are never used: only its step() is called, one optimiser step at a time.
         self.lanes: dict[str, RunController] = {name: RunController(new_run, fps=fps)
                                                 for name, new_run in new_runs.items()}
-        self.fps = fps
-        self.speed = speed
-        self.clock = clock               # the cap's clock; tests pass one that never advances
-        self.status = Status.IDLE
-        self.replaying = False
-        self.cursor: int | None = None   # the timeline step shown; None: the newest
-        self.ticks = 0
-        self._hold = False               # the next tick only shows the replay's first frame
-        self.wait_for_draw = wait_for_draw   # as RunController.wait_for_draw: never step past an undrawn frame
-        self._undrawn = False
 
     # ---- what the page draws ------------------------------------------------------------------------
-    @property
-    def pace(self) -> Pace:
-        return Pace.of(self.speed, self.fps)
-
-    @property
-    def ticking(self) -> bool:
-        return self.status is Status.RUNNING or self.replaying
-
     @property
     def timeline(self) -> list[int]:
         """Every optimiser step at which some lane recorded a map frame, in order."""
@@ -97,82 +82,26 @@ class LockstepController:
         final, step = self.lanes[name].live.final, self.shown_step
         return final is not None and step is not None and step > final.step
 
-    # ---- commands -----------------------------------------------------------------------------------
-    def run(self) -> None:
-        if self.status is Status.STOPPED:
-            return
-        self.replaying, self.cursor = False, None
-        self.status = Status.RUNNING
-
-    def pause(self) -> None:
-        if self.status is Status.RUNNING:
-            self.status = Status.PAUSED
-        self.replaying = False
-
-    def step(self) -> int:
-        """One optimiser step for every lane still going, then paused. Returns steps done (0 or 1)."""
-        if self.status is Status.STOPPED:
-            self.replaying = False
-            return 0
-        self.replaying, self.cursor = False, None
-        self.status = Status.PAUSED
-        return self._advance(1, cap=None)
-
+    # ---- commands (run, pause, step, replay, set_speed: Playback's) ----------------------------------
     def reset(self) -> None:
         """Back to step 0: every lane a fresh run."""
         for lane in self.lanes.values():
             lane.reset()
-        self.status, self.replaying, self.cursor = Status.IDLE, False, None
+        self._rewind()
 
     def seek_step(self, step: int) -> None:
         """Show the newest timeline step at or before `step`; dragging the timeline while running pauses."""
         if not self.timeline:
             return
-        if self.status is Status.RUNNING:
-            self.status = Status.PAUSED
-        self.replaying = False
-        self.cursor = int(step)
-
-    def replay(self) -> None:
-        """Play the timeline again from step 0 at the current speed; a running play pauses first."""
-        if not self.can_replay:
-            return
-        if self.status is Status.RUNNING:
-            self.status = Status.PAUSED
-        # The page reruns (and ticks) right after the click: holding that tick lets step 0 be seen.
-        self.replaying, self.cursor, self._hold = True, self.timeline[0], True
-
-    def set_speed(self, speed: Speed) -> None:
-        self.speed = speed
+        self._show_at(int(step))
 
     def close(self) -> None:
         for lane in self.lanes.values():
             lane.close()
 
-    # ---- the tick -----------------------------------------------------------------------------------
-    def tick(self) -> int:
-        """One frame's worth of work: running, every lane still going does `steps_per_tick` optimiser steps
-        (fewer if the cap passes first, never none); replaying, the cursor moves that many steps along the
-        timeline. Returns the steps advanced (0 when there was nothing to do)."""
-        pace = self.pace
-        if self.wait_for_draw and self._undrawn:
-            return 0
-        if self.replaying and self._hold:
-            self._hold = False
-            return 0
-        if self.replaying:
-            done = self._replay_forward(pace.steps_per_tick)
-        elif self.status is Status.RUNNING:
-            done = self._advance(pace.steps_per_tick, pace.cap_seconds)
-        else:
-            return 0
-        self.ticks += 1 if done else 0
-        self._undrawn = bool(done)
-        return done
-
-    def drawn(self) -> None:
-        """The page has shown the last tick's frame (see wait_for_draw)."""
-        self._undrawn = False
+    # ---- what a tick does ---------------------------------------------------------------------------
+    def _first_cursor(self) -> int:
+        return self.timeline[0]
 
     def _advance(self, steps: int | None, cap: float | None) -> int:
         """Up to `steps` rounds (None: until the cap) of one optimiser step per lane still going. A round is
@@ -193,11 +122,9 @@ class LockstepController:
             self.status = Status.STOPPED
         return done
 
-    def _replay_forward(self, steps: int | None) -> int:
+    def _replay_forward(self, steps: int) -> int:
         timeline = self.timeline
         index = self._timeline_index(timeline, self.cursor if self.cursor is not None else timeline[-1])
-        if steps is None:                   # "as fast as possible" replays at MAX_TICK_HZ's step count
-            steps = max(1, round(self.fps * Speed.X4.value / MAX_TICK_HZ))
         target = max(index + 1, self._timeline_index(timeline, timeline[index] + steps))
         newest = len(timeline) - 1
         if target >= newest:                # the end: back to following the newest step

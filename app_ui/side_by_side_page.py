@@ -22,22 +22,20 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from unlearn_core import Experiment, UserInputError
-from unlearn_core.baselines import METHOD_SUMMARIES, METHOD_TITLES
-from unlearn_core.runner import METHODS
+from unlearn_core.baselines import METHOD_TITLES
 
 from .app_config import AppConfig, ViewConfig
 from .background import Job
-from .compare_page import FIGURE_1, method_plan
+from .compare_page import FIGURE_1, choose_methods, method_plan, prepared_map_or_stop, valid_config_or_stop
 from .figures import map_key_html
 from .hover_images import show_hover_images
 from .job_progress import wait_for_job
 from .live_run import LiveRun, PreparedMap
 from .lockstep import LockstepController
-from .resources import prepare_job, reference_job, retry_prepare
+from .resources import reference_job
 from .retrain_target import RetrainTarget, retrain_target
 from .run_controls import render_controls, session_speed
 from .side_by_side_view import render_side_by_side_view
-from .sidebar import current_config
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +69,7 @@ def _state() -> SideBySideState:
 
 # ---- the page ---------------------------------------------------------------------------------------
 def render_side_by_side() -> None:
-    cfg = current_config()
-    try:
-        cfg.validate()
-        prep_key = cfg.prep_key()
-    except UserInputError as err:
-        st.error(str(err))
-        st.stop()
+    cfg, prep_key = valid_config_or_stop()
 
     methods = _choose_methods()
     if not MIN_METHODS <= len(methods) <= MAX_METHODS:
@@ -85,18 +77,7 @@ def render_side_by_side() -> None:
                 f"{', '.join(METHOD_TITLES[m] for m in FIGURE_1)}).")
         st.stop()
 
-    job = prepare_job(prep_key, cfg.view.points)
-    if not job.done:
-        wait_for_job(job, "Preparing")
-        st.stop()
-    if not job.ok:
-        st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
-        if job.failure:
-            with st.expander("Details"):
-                st.code(job.failure)
-        st.button("Try again", on_click=retry_prepare, args=(prep_key, cfg.view.points))
-        st.stop()
-    prepared: PreparedMap = job.result
+    prepared = prepared_map_or_stop(prep_key, cfg.view.points)
     try:
         state = _ensure_state(cfg, tuple(methods), prepared)
     except UserInputError as err:          # a method's configuration the engine refuses
@@ -123,17 +104,11 @@ def render_side_by_side() -> None:
 
 
 def _choose_methods() -> list[str]:
-    if METHODS_KEY not in st.session_state:
-        st.session_state[METHODS_KEY] = list(FIGURE_1)
-    methods = st.multiselect(
-        "Methods", list(METHODS), key=METHODS_KEY, max_selections=MAX_METHODS,
-        format_func=lambda m: METHOD_TITLES.get(m, m),
+    return choose_methods(
+        METHODS_KEY, max_selections=MAX_METHODS,
         help="Two to four. Contrastive runs with the sidebar's hyperparameters; each baseline with its paper's "
              "defaults, adapted to the dataset (docs/COMPARE.md). All start from the same original model, "
              "forget the same set and stop by their own rule.")
-    with st.expander("What each method does", expanded=False):
-        st.markdown("\n".join(f"- **{METHOD_TITLES[m]}**: {METHOD_SUMMARIES[m]}." for m in METHODS))
-    return methods
 
 
 def _ensure_state(cfg: AppConfig, methods: tuple[str, ...], prepared: PreparedMap) -> SideBySideState:

@@ -5,15 +5,15 @@ method's map at the shared timeline's step, then the methods' curves overlaid.
         # get_controller() -> the session's LockstepController now; get_target() -> the RetrainTarget to
         # draw, or None (not ready yet, or switched off)
 
-It ticks as the Unlearn page's live view does (live_view.py says why: run_every only while ticking, a
-whole-page rerun when that changes, no fading, points gliding between frames, wait-for-draw).
+It ticks as the Unlearn page's live view does, with the same fragment, timeline and glide (live_view.py says
+why: run_every only while ticking, a whole-page rerun when that changes, no fading, points gliding between
+frames, wait-for-draw).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Callable
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from unlearn_core.baselines import METHOD_TITLES
@@ -21,7 +21,7 @@ from unlearn_core.baselines import METHOD_TITLES
 from .cluster_curves import EXPLAINER as LEAVING_CLUSTER_EXPLAINER
 from .cluster_curves import leaving_cluster_figure
 from .live_run import PreparedMap
-from .live_view import GLIDE_MAX_MS, NO_FADE_CSS
+from .live_view import glide, render_ticking, timeline_slider
 from .lockstep import LockstepController
 from .retrain_target import RetrainTarget
 from .run_controller import Status
@@ -29,7 +29,6 @@ from .side_by_side_figures import CURVES_HEIGHT, accuracy_overlay_figure, lane_c
 
 TIMELINE_KEY = "side_by_side.timeline"
 SENT_KEY = "side_by_side.timeline_sent"     # the steps the server last set the slider to, the newest last
-ECHO_VALUES = 3
 ALL_STOPPED = "All methods have stopped"     # the banner's opening words (the browser test waits for them)
 
 
@@ -44,21 +43,7 @@ def maps_per_row(count: int) -> int:
 
 def render_side_by_side_view(get_controller: Callable[[], LockstepController], prepared: PreparedMap,
                              get_target: Callable[[], RetrainTarget | None]) -> None:
-    st.html(NO_FADE_CSS)
-    declared = get_controller()
-    ticking = declared.ticking
-    every = declared.pace.tick_seconds if ticking else None
-
-    @st.fragment(run_every=every)
-    def live() -> None:
-        ctl = get_controller()            # the session's controller now (a Reset or a new choice replaced it)
-        ctl.tick()
-        if ctl.ticking != ticking:
-            st.rerun(scope="app")         # buttons and run_every follow the new state
-        _draw(ctl, prepared, get_target())
-        ctl.drawn()
-
-    live()
+    render_ticking(get_controller, lambda ctl: _draw(ctl, prepared, get_target()))
 
 
 def _draw(ctl: LockstepController, prepared: PreparedMap, target: RetrainTarget | None) -> None:
@@ -112,7 +97,7 @@ def _lane(ctl: LockstepController, name: str, prepared: PreparedMap, target: Ret
         held = " (stopped: its last frame)" if ctl.holding(name) else ""
         frame = replace(frame, title=f"{title}: step {frame.step}{held}")
     fig = lane_map_figure(frame, target)
-    _glide(fig, ctl)
+    glide(fig, ctl)
     st.plotly_chart(fig, width="stretch", key=f"side_by_side.map.{name}")
     final = lane.live.final
     if lane.error is not None:
@@ -125,30 +110,7 @@ def _lane(ctl: LockstepController, name: str, prepared: PreparedMap, target: Ret
 
 
 def _timeline(ctl: LockstepController) -> None:
-    """A slider over the shared timeline at the shown step; dragging it seeks (and pauses a running play).
-    The browser echoes values the server set a tick or two earlier as if dragged: live_view._timeline
-    explains the count of ECHO_VALUES that are taken for such echoes, not drags."""
-    steps = ctl.timeline
-    if len(steps) < 2:
-        return
-    sent: list = st.session_state.setdefault(SENT_KEY, [])
-    if not sent or sent[-1] != ctl.shown_step:
-        sent.append(ctl.shown_step)
-        del sent[:-ECHO_VALUES]
-    st.session_state[TIMELINE_KEY] = ctl.shown_step
-    st.select_slider("Timeline: every method at optimiser step", options=steps, key=TIMELINE_KEY,
-                     on_change=_on_drag, args=(ctl,),
-                     help="Drag to any recorded step (a running play pauses): each map shows its method at that "
-                          "step, or its last frame if it stopped earlier. Replay plays them all from step 0.")
-
-
-def _on_drag(ctl: LockstepController) -> None:
-    step, sent = st.session_state[TIMELINE_KEY], st.session_state.get(SENT_KEY, [])
-    if step not in sent:
-        sent.clear()
-        ctl.seek_step(step)
-
-
-def _glide(fig: go.Figure, ctl: LockstepController) -> None:
-    ms = min(GLIDE_MAX_MS, int(800 * ctl.pace.tick_seconds))
-    fig.update_layout(transition=dict(duration=ms, easing="cubic-in-out"))
+    """A slider over the shared timeline at the shown step; dragging it seeks (and pauses a running play)."""
+    timeline_slider(ctl, ctl.timeline, "Timeline: every method at optimiser step", TIMELINE_KEY, SENT_KEY,
+                    help="Drag to any recorded step (a running play pauses): each map shows its method at that "
+                         "step, or its last frame if it stopped earlier. Replay plays them all from step 0.")

@@ -9,6 +9,9 @@ their settings.
         page = browser.new_page()
         page.goto(f"{base}/unlearn?points=100", timeout=TIMEOUT_MS)
 
+A test's steps run inside `with screenshot_on_failure(page, "NAME.png", log):`, which saves the page and prints
+the server log's tail when a step fails.
+
 (tests/test_browser.py re-exports these names, so `from test_browser import server, CHROMIUM, ...` keeps
 working.) Chromium is /usr/bin/chromium unless CHROMIUM says otherwise; a missing browser fails the test with a
 message saying so: CI installs it, so a browser test is never skipped.
@@ -20,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,3 +100,15 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@contextmanager
+def screenshot_on_failure(page, name: str, server_log: Path):
+    """When the block raises: a full-page screenshot of `page` as tests/artifacts/NAME and the server log's tail
+    printed (pytest shows it with the failure), then the exception goes on."""
+    try:
+        yield
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        print(server_log.read_text()[-3000:])
+        raise

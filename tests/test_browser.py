@@ -9,12 +9,14 @@ missing browser fails the test with a message saying so: CI installs it, so it i
 """
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 
 # The server fixture, the browser fixture and the settings live in browser_helpers; they are re-exported here
 # because other browser tests import them from this module.
 from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, browser,  # noqa: F401
-                             free_port, launch_chromium, require_chromium, server)
+                             free_port, launch_chromium, require_chromium, screenshot_on_failure, server)
 
 MAP_POINTS = 300
 
@@ -32,7 +34,7 @@ def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (f
 
     base, log = server
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
-    try:
+    with closing(page), screenshot_on_failure(page, "unlearn_page_failure.png", log):
         page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
         # The deep link was the server's first request: the page must still run inside app.py (its
         # sidebar, reading the link's settings), not alone as Streamlit's legacy pages/ mode would run it.
@@ -89,9 +91,3 @@ def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (f
         # The retrain reference fills in the results table in the background.
         page.get_by_text("Wall-clock:").wait_for(timeout=TIMEOUT_MS)     # the cost line, both costs
         page.screenshot(path=str(ARTIFACTS / "unlearn_page.png"), full_page=True)
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "unlearn_page_failure.png"), full_page=True)
-        print(log.read_text()[-3000:])
-        raise
-    finally:
-        page.close()

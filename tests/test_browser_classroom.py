@@ -4,11 +4,13 @@ on the first screen, and shows the preset's captions as playback (live, then a r
 Waits for what the page shows, never for a fixed time."""
 from __future__ import annotations
 
+from contextlib import closing
 from html import escape
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import screenshot_on_failure
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, server  # noqa: F401 (a fixture)
 
 from app_ui.classroom import CAPTION_CLASS
@@ -49,7 +51,7 @@ def test_a_preset_presented_fits_the_screen_and_tells_its_story(server):  # noqa
 
         def caption(moment: Moment):
             return page.locator(f".{CAPTION_CLASS}", has_text=captions[moment])
-        try:
+        with closing(browser), screenshot_on_failure(page, "classroom_failure.png", log):
             page.goto(f"{base}/unlearn?preset={PRESET}&points={MAP_POINTS}&present=1", timeout=TIMEOUT_MS)
             run = page.get_by_role("button", name="Run", exact=True)
             run.wait_for(timeout=PREPARE_MS)
@@ -91,12 +93,6 @@ def test_a_preset_presented_fits_the_screen_and_tells_its_story(server):  # noqa
             # A replay starts the story again from step 0.
             page.get_by_role("button", name="Replay", exact=True).click()
             caption(Moment.START).wait_for(timeout=TIMEOUT_MS)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "classroom_failure.png"), full_page=True)
-            print(log.read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
 
     assert len(boxes) == 2, boxes
     for box in boxes:

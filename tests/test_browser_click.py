@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, server  # noqa: F401 (fixtures)
+from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, screenshot_on_failure, server  # noqa: F401 (fixtures)
 from unlearn_core import make_split
 from unlearn_core.projection import map_for
 
@@ -32,7 +32,7 @@ def test_clicking_a_sample_shows_its_neighbours_and_a_double_click_clears_them(c
                                                                               browser):  # noqa: F811
     base, log = server
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    try:
+    with screenshot_on_failure(page, "unlearn_click_failure.png", log):
         page.goto(f"{base}/unlearn?points={MAP_POINTS}", timeout=TIMEOUT_MS)
         page.get_by_role("button", name="Run", exact=True).wait_for(timeout=TIMEOUT_MS)
         page.wait_for_function(
@@ -59,7 +59,3 @@ def test_clicking_a_sample_shows_its_neighbours_and_a_double_click_clears_them(c
         area = plot.locator(".nsewdrag").first.bounding_box()
         page.mouse.dblclick(area["x"] + 4, area["y"] + 4)
         panel.wait_for(state="detached", timeout=30_000)
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "unlearn_click_failure.png"), full_page=True)
-        print(log.read_text()[-3000:])
-        raise

@@ -5,10 +5,11 @@ JS timer; the test waits for the stop banner, then reads what was seen."""
 from __future__ import annotations
 
 import re
+from contextlib import closing
 
 import pytest
 
-from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, server  # noqa: F401 (fixtures)
+from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, screenshot_on_failure, server  # noqa: F401 (fixtures)
 
 MAP_POINTS = 200
 PREPARE_MS = 480_000          # a cold server trains the short recipe and compiles UMAP first, on a shared CPU
@@ -40,7 +41,7 @@ def test_a_live_run_never_fades_and_shows_every_step(server, browser):  # noqa: 
         data = payload if isinstance(payload, bytes) else payload.encode()
         sent.extend(int(m.group(1)) for m in MAP_TITLE.finditer(data))
     page.on("websocket", lambda ws: ws.on("framereceived", on_message))
-    try:
+    with closing(page), screenshot_on_failure(page, "unlearn_live_failure.png", log):
         page.goto(f"{base}/unlearn?points={MAP_POINTS}", timeout=TIMEOUT_MS)
         run = page.get_by_role("button", name="Run", exact=True)
         run.wait_for(timeout=PREPARE_MS)
@@ -59,12 +60,6 @@ def test_a_live_run_never_fades_and_shows_every_step(server, browser):  # noqa: 
             arg=stop_step, timeout=TIMEOUT_MS)
         samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
         page.screenshot(path=str(ARTIFACTS / "unlearn_live_stopped.png"), full_page=True)
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "unlearn_live_failure.png"), full_page=True)
-        print(log.read_text()[-3000:])
-        raise
-    finally:
-        page.close()
 
     while_running = [o for s in samples if s["running"] for o in s["opacity"]]
     assert while_running, "no sample was taken while the run ticked"

@@ -7,10 +7,12 @@ Everything waits on the page's state (the stop banner, the charts' data), never 
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import screenshot_on_failure
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, server  # noqa: F401 (a fixture)
 
 MAP_POINTS = 200
@@ -51,7 +53,7 @@ def test_side_by_side_plays_three_methods_to_the_end_with_the_retrain_target(ser
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 2000})
-        try:
+        with closing(browser), screenshot_on_failure(page, "side_by_side_failure.png", log):
             page.goto(f"{base}/side_by_side?points={MAP_POINTS}", timeout=TIMEOUT_MS)
             run = page.get_by_role("button", name="Run", exact=True)
             run.wait_for(timeout=PREPARE_MS)                   # the model and the map are ready
@@ -73,12 +75,6 @@ def test_side_by_side_plays_three_methods_to_the_end_with_the_retrain_target(ser
             timeline = page.get_by_test_id("stSlider").filter(has_text="Timeline")
             timeline_count, timeline_text = timeline.count(), timeline.inner_text() if timeline.count() else ""
             page.screenshot(path=str(ARTIFACTS / "side_by_side.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "side_by_side_failure.png"), full_page=True)
-            print(log.read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
 
     # Each method stopped by its own rule, at a step the banner names.
     stops = {m: int(n) for m, n in re.findall(r"(\w+) at step (\d+)", said)}
