@@ -24,10 +24,10 @@ from .figures import MapFrame, map_figure, map_key_html
 from .playback import Playback
 from .point_details import MAP_KEY, mark_clicked_point, remember_clicked_point, render_point_details
 from .run_controller import RunController, Status
+from .timeline_echo import TimelineEcho
 
 TIMELINE_KEY = "unlearn_timeline"
-SENT_KEY = "unlearn_timeline_sent"      # the steps the server last set the slider to, the newest last
-ECHO_VALUES = 3
+ECHO_KEY = "unlearn_timeline_echo"      # the timeline's TimelineEcho
 # Streamlit marks an element container data-stale while a rerun has not reached it; its own style fades
 # it to a third. A live view is mid-rerun most of the time, so that fade read as a flickering grey page.
 NO_FADE_CSS = """<style>
@@ -137,35 +137,32 @@ def _clickable_map(fig: go.Figure, frame: MapFrame) -> None:
 
 def _timeline(ctl: RunController) -> None:
     """A slider over the recorded frames' steps, at the shown frame; dragging it seeks (and pauses a run)."""
-    timeline_slider(ctl, [f.step for f in ctl.live.frames], "Timeline: map frame at step", TIMELINE_KEY, SENT_KEY,
+    timeline_slider(ctl, [f.step for f in ctl.live.frames], "Timeline: map frame at step", TIMELINE_KEY, ECHO_KEY,
                     help="Drag to any recorded step (a running run pauses); the curves mark the frame's step. "
                          "Replay plays them all again from step 0.")
 
 
-def timeline_slider(ctl: Playback, steps: list[int], label: str, key: str, sent_key: str, help: str) -> None:
+def timeline_slider(ctl: Playback, steps: list[int], label: str, key: str, echo_key: str, help: str) -> None:
     """A slider over `steps` (drawn from two on) at the controller's shown step; dragging it seeks (and pauses
-    a running run). The Unlearn and Side by side pages' timelines. key: the slider's; sent_key: where the
-    steps the server set it to are kept, the newest last."""
+    a running run). The Unlearn and Side by side pages' timelines. key: the slider's; echo_key: where its
+    TimelineEcho is kept."""
     if len(steps) < 2:
         return
     # The controller is the truth: the slider is set to the shown step before it is drawn, so a tick moves
-    # the handle. The browser sends back, as if dragged, values the server set a tick or two earlier (seen
-    # in Chromium: a run at 1x "seeked" to step 1 while showing 2, then to 2 while showing 1). So one of the
-    # last ECHO_VALUES steps the server set is taken for such an echo, not for a drag (counted in values,
-    # not seconds, so a slow machine is no different); an accepted drag starts the count afresh.
-    sent: list = st.session_state.setdefault(sent_key, [])
-    if not sent or sent[-1] != ctl.shown_step:
-        sent.append(ctl.shown_step)
-        del sent[:-ECHO_VALUES]
+    # the handle. What the browser sends back may be a value set ticks ago: TimelineEcho tells it from a drag.
+    echo: TimelineEcho = st.session_state.setdefault(echo_key, TimelineEcho())
+    echo.sent(ctl.shown_step)
     st.session_state[key] = ctl.shown_step
-    st.select_slider(label, options=steps, key=key, on_change=_on_drag, args=(ctl, key, sent_key), help=help)
+    st.select_slider(label, options=steps, key=key, on_change=_on_drag, args=(ctl, key, echo_key), help=help)
 
 
-def _on_drag(ctl: Playback, key: str, sent_key: str) -> None:
-    step, sent = st.session_state[key], st.session_state.get(sent_key, [])
-    if step not in sent:
-        sent.clear()
-        ctl.seek_step(step)
+def _on_drag(ctl: Playback, key: str, echo_key: str) -> None:
+    echo: TimelineEcho = st.session_state.setdefault(echo_key, TimelineEcho())
+    step = st.session_state[key]
+    if ctl.ticking and echo.is_echo(step):
+        return
+    echo.forget()
+    ctl.seek_step(step)
 
 
 def glide(fig: go.Figure, ctl: Playback) -> None:

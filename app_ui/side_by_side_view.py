@@ -28,7 +28,7 @@ from .run_controller import Status
 from .side_by_side_figures import CURVES_HEIGHT, accuracy_overlay_figure, lane_curves, lane_map_figure
 
 TIMELINE_KEY = "side_by_side.timeline"
-SENT_KEY = "side_by_side.timeline_sent"     # the steps the server last set the slider to, the newest last
+ECHO_KEY = "side_by_side.timeline_echo"     # the timeline's TimelineEcho
 ALL_STOPPED = "All methods have stopped"     # the banner's opening words (the browser test waits for them)
 
 
@@ -111,6 +111,6 @@ def _lane(ctl: LockstepController, name: str, prepared: PreparedMap, target: Ret
 
 def _timeline(ctl: LockstepController) -> None:
     """A slider over the shared timeline at the shown step; dragging it seeks (and pauses a running play)."""
-    timeline_slider(ctl, ctl.timeline, "Timeline: every method at optimiser step", TIMELINE_KEY, SENT_KEY,
+    timeline_slider(ctl, ctl.timeline, "Timeline: every method at optimiser step", TIMELINE_KEY, ECHO_KEY,
                     help="Drag to any recorded step (a running play pauses): each map shows its method at that "
                          "step, or its last frame if it stopped earlier. Replay plays them all from step 0.")

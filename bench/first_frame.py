@@ -1,10 +1,9 @@
-"""Run pressed to the first embedding frame (warm and cold), and the live page's throughput against the
-headless engine on the same settings.
+"""Run pressed to the first embedding frame, warm and cold.
 
     python -m bench.first_frame [--quick]
 
 The page's work without the Streamlit server: what the Unlearn page does between "Run" and its first
-live map frame (app_ui: the prepare job, LiveRun's first tick, which steps for a whole frame period, and
+live map frame (app_ui: the prepare job, the run controller's first tick at 1x, one optimiser step, and
 the three figures serialised as st.plotly_chart does), on the default setup: digits, class 5, the small
 CNN, 1,000 map points. (Before Run the page already shows the original model's map, step 0.)
 - warm: the prepared experiment and the map are in memory (the server has shown this experiment):
@@ -13,10 +12,8 @@ CNN, 1,000 map points. (Before Run the page already shows the original model's m
 - cold: a fresh process with an empty cache and the default 30-epoch recipe: training, the first UMAP
   fit of the process (numba compiles), the original model's map, then Run's first live frame; with the longest time the progress bar
   stood still (the UMAP fit, when the page counts its seconds instead).
-Throughput: steps per second of the page's ticks (advance for 1/fps seconds, then draw and serialise
-the figures) over steps per second of a plain loop over the engine's generator, same settings, side by
-side, medians over repeats. Fresh processes import the app's modules before their clock starts: a
-server has them loaded before anyone presses Run.
+Fresh processes import the app's modules before their clock starts: a server has them loaded before
+anyone presses Run. (The live page's throughput against the headless engine is bench/live_frames.py's.)
 """
 from __future__ import annotations
 
@@ -34,8 +31,8 @@ from app_ui.app_config import AppConfig
 from app_ui.background import Job
 from app_ui.figures import map_figure
 from app_ui.live_run import LiveRun
+from app_ui.run_controller import RunController
 from app_ui.resources import build_prepared_map
-from unlearn_core import unlearn
 
 from .common import median, print_figures
 
@@ -64,12 +61,13 @@ def prepare_with_progress(cfg: AppConfig) -> tuple[object, float, list]:
 
 
 def first_frame_seconds(prepared, cfg: AppConfig) -> float:
-    """Run pressed to the first live frame: the first tick (it steps for its whole frame period) and its draw."""
+    """Run pressed to the first live frame: the page's controller's first tick at 1x and its draw."""
     start = time.perf_counter()
-    run = LiveRun(prepared, cfg.experiment())
-    run.advance(budget_s=1.0 / cfg.view.fps)
-    draw(run)
-    run.close()
+    ctl = RunController(lambda: LiveRun(prepared, cfg.experiment()), fps=cfg.view.fps)
+    ctl.run()
+    ctl.tick()
+    draw(ctl.live)
+    ctl.close()
     return time.perf_counter() - start
 
 
@@ -108,37 +106,6 @@ def fresh_process(cache_dir: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def throughput(prepared, cfg: AppConfig, repeats: int) -> dict:
-    """Steps per second: the page's ticks at cfg.view.fps against a plain loop over the engine, same settings."""
-    exp = cfg.experiment()
-    page, engine, overhead, final_draw = [], [], [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        *_, last = unlearn(prepared.prep.fresh_model(), prepared.prep.data, prepared.prep.split,
-                           exp.unlearn_config(), device=prepared.prep.device)
-        engine.append(last.step / (time.perf_counter() - start))
-
-        run = LiveRun(prepared, exp)
-        start, drawing = time.perf_counter(), 0.0
-        while True:
-            run.advance(budget_s=1.0 / cfg.view.fps)
-            if run.final is not None:       # the page now reruns as a whole: the stopped view, not a tick
-                break
-            t = time.perf_counter()
-            draw(run)
-            drawing += time.perf_counter() - t
-        total = time.perf_counter() - start
-        t = time.perf_counter()
-        draw(run)
-        final_draw.append(time.perf_counter() - t)
-        page.append(run.step / total)
-        overhead.append(drawing / total)
-    return {"engine_steps_per_s": median(engine), "page_steps_per_s": median(page),
-            "page_over_engine": median([p / e for p, e in zip(page, engine)]),
-            "share_of_page_time_drawing": median(overhead),
-            "stopped_view_draw_s": median(final_draw)}
-
-
 def run(quick: bool = False) -> dict:
     repeats = 3 if quick else 7
     cfg = replace(AppConfig(), device="cpu")
@@ -149,10 +116,6 @@ def run(quick: bool = False) -> dict:
         try:
             prepared, _, _ = prepare_with_progress(cfg)
             warm = [first_frame_seconds(prepared, cfg) for _ in range(repeats + 1)]
-            speed = throughput(prepared, cfg, repeats)
-            # The same with the paper's lr: 36 steps, no early stop; a longer run weighs the first and last ticks less.
-            slow = replace(cfg, hyper=replace(cfg.hyper, lr=1e-3))
-            speed_long = throughput(prepared, slow, repeats)
         finally:
             if old is None:
                 os.environ.pop("UNLEARN_CACHE_DIR")
@@ -166,12 +129,6 @@ def run(quick: bool = False) -> dict:
                  "within_3_s": max(warm) <= 3.0},
         "warm_from_disk_fresh_process": {**from_disk, "within_3_s": from_disk["run_to_first_frame_s"] <= 3.0},
         "cold_fresh_process": {**cold, "within_60_s": cold["run_to_first_frame_s"] <= 60.0},
-        "throughput": {"description": f"default settings (a 20-step run) at the page's default "
-                                      f"{cfg.view.fps:g} frames per second; budget: page at least 80% of the "
-                                      "engine", **speed,
-                       "at_least_80_percent": speed["page_over_engine"] >= 0.8},
-        "throughput_36_steps": {"description": "the same at the paper's lr 1e-3 (36 steps, 3 rounds, no early stop)",
-                                **speed_long, "at_least_80_percent": speed_long["page_over_engine"] >= 0.8},
     }
 
 

@@ -115,6 +115,20 @@ def test_the_timeline_scrubs_back_to_an_earlier_frame():
     assert values(forget["x"])[0] == pytest.approx(float(run.frame_xy(0)[0, 0]), abs=1e-4)
 
 
+def test_while_running_a_late_echo_of_the_handle_does_not_pause_but_a_drag_does():
+    """The browser sends back values the server set ticks ago (timeline_echo.py): the run goes on through
+    them; a drag further back pauses it there."""
+    at = unlearn_page(lr="0.001")
+    at.button(key="btn_run").click().run()
+    while run_state(at).run.step < 9:
+        at.run()
+    newest = run_state(at).controller.shown_step
+    at.select_slider(key="unlearn_timeline").set_value(newest - 3).run()      # an echo, three ticks late
+    assert run_state(at).status == "running" and run_state(at).controller.shown_step > newest
+    at.select_slider(key="unlearn_timeline").set_value(0).run()               # a drag to the start
+    assert run_state(at).status == "paused" and run_state(at).controller.shown_step == 0
+
+
 def test_reset_and_a_changed_setting_mid_run_drop_the_run():
     at = unlearn_page()
     at.button(key="btn_run").click().run()
