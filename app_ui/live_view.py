@@ -159,10 +159,8 @@ def timeline_slider(ctl: Playback, steps: list[int], label: str, key: str, echo_
 def _on_drag(ctl: Playback, key: str, echo_key: str) -> None:
     echo: TimelineEcho = st.session_state.setdefault(echo_key, TimelineEcho())
     step = st.session_state[key]
-    if ctl.ticking and echo.is_echo(step):
-        return
-    echo.forget()
-    ctl.seek_step(step)
+    if not echo.take_echo(step, playing=ctl.ticking):
+        ctl.seek_step(step)
 
 
 def glide(fig: go.Figure, ctl: Playback) -> None:

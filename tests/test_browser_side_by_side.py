@@ -71,6 +71,9 @@ def test_side_by_side_plays_three_methods_to_the_end_with_the_retrain_target(ser
             banner.wait_for(timeout=TIMEOUT_MS)
             said = banner.inner_text()
             page.wait_for_function(MAPS_WITH_TARGET, arg=[list(METHODS), TARGET_TRACE], timeout=TIMEOUT_MS)
+            # The curves are drawn below the maps, in the same rerun: plotly may not have laid them out yet.
+            page.wait_for_function(f"() => ({CHARTS})().some(c => c.annotations.includes('own-class kNN share'))",
+                                   timeout=TIMEOUT_MS)
             charts = page.evaluate(CHARTS)
             timeline = page.get_by_test_id("stSlider").filter(has_text="Timeline")
             timeline_count, timeline_text = timeline.count(), timeline.inner_text() if timeline.count() else ""
