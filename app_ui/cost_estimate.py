@@ -87,13 +87,13 @@ def _measured_flop_rate(device: str, model_cfg: ModelConfig, image_shape: tuple,
     ever slows a step down, and a training runs for minutes, through the gaps, so the fastest step is the
     closer guess (timing all steps together measured 10-30x too slow under a load of 10 on 2 cores)."""
     dev = pick_device(device)
-    data = _noise_images(image_shape, 2)
+    data = noise_images(image_shape, 2)
     torch.manual_seed(0)
     model = build_model(model_cfg, data)
     per_sample = training_flops(model, data, dev, samples=1)
     if dev.type == "cpu":
         batch = int(max(2, min(batch, CPU_STEP_FLOPS // per_sample)))
-    data = _noise_images(image_shape, batch * (RATE_STEPS + 1))
+    data = noise_images(image_shape, batch * (RATE_STEPS + 1))
     steps = train_steps(model, data, np.arange(len(data.train_y)), TrainConfig(epochs=1, batch_size=batch), dev)
     next(steps)
     fastest = float("inf")
@@ -104,13 +104,13 @@ def _measured_flop_rate(device: str, model_cfg: ModelConfig, image_shape: tuple,
     return per_sample * batch / max(fastest, 1e-9)
 
 
-def _noise_images(image_shape: tuple, count: int) -> ImageData:
-    """`count` images of random pixels, labelled 0-9 in turn: all a timed step needs. Not black images:
-    training on them drives values into denormal floats, which a CPU computes 10-20x slower (a ResNet-18
-    step went from 0.2 s to 3 s after three steps)."""
+def noise_images(image_shape: tuple, count: int, classes: int = 10) -> ImageData:
+    """`count` images of random pixels, labelled 0 .. classes-1 in turn: all that a timed step or a FLOP
+    count needs. Not black images: training on them drives values into denormal floats, which a CPU
+    computes 10-20x slower (a ResNet-18 step went from 0.2 s to 3 s after three steps)."""
     images = torch.randint(0, 256, (count, *image_shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    labels = torch.arange(count) % 10
-    return ImageData("rate", images, labels, images[:2], labels[:2], tuple(map(str, range(10))),
+    labels = torch.arange(count) % classes
+    return ImageData("placeholder", images, labels, images[:2], labels[:2], tuple(map(str, range(classes))),
                      (0.5,) * image_shape[0], (0.25,) * image_shape[0])
 
 

@@ -20,12 +20,11 @@ from functools import lru_cache
 import torch
 
 from unlearn_core import Experiment
-from unlearn_core.data import ImageData
 from unlearn_core.devices import pick_device
 from unlearn_core.flops import training_flops
 from unlearn_core.models import build_model
 
-from .cost_estimate import Estimate, duration, recipe_flop_rate
+from .cost_estimate import Estimate, duration, noise_images, recipe_flop_rate
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +70,10 @@ def preset_cost_text(preset, current) -> str | None:
     return found.describe() if found is not None else None
 
 
-def _shaped_like(dataset: str) -> ImageData:
-    """Two blank images of the dataset's shape: all the model and the FLOP count need to know."""
-    (c, h, w), classes, _ = DATA_FACTS[dataset]
-    x, y = torch.zeros(2, c, h, w, dtype=torch.uint8), torch.arange(2) % classes
-    return ImageData(dataset, x, y, x, y, tuple(map(str, range(classes))), (0.5,) * c, (0.25,) * c)
-
-
 @lru_cache(maxsize=16)
 def _sample_flops(exp_model, dataset: str, device: str) -> float:
-    data = _shaped_like(dataset)
+    shape, classes, _ = DATA_FACTS[dataset]
+    data = noise_images(shape, 2, classes)        # all the model and the FLOP count need: the shape
     torch.manual_seed(0)
     return training_flops(build_model(exp_model, data), data, pick_device(device), samples=1)
 
