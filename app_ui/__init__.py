@@ -20,6 +20,7 @@ Streamlit:
     resources    st.cache_resource around the shared, expensive parts (prepared experiment + map, retrain)
     sidebar      the shared sidebar and page links (rendered once, by app.py) and the URL round trip
     hover_images the image-on-hover component for the map
+    live_chart   a plotly chart kept for the page's life and updated in place (the live map glides)
     classroom    classroom mode (?present=1): projector sizes, no settings, the captions
     point_details the clicked point's panel: image, label, prediction, five nearest neighbours
     home_page, unlearn_page, how_page, side_by_side_page, compare_page, sweep_page   the pages' render functions

@@ -7,9 +7,10 @@ While the controller is ticking (running or replaying) the fragment reruns every
 (st.fragment(run_every=...)) and each rerun is one tick: a fixed number of optimiser steps (or of
 recorded steps, replaying). When a tick changes whether there is work for the next one (the run stopped,
 a replay ended, the timeline was dragged), the whole page reruns, which redraws the buttons and switches
-run_every. Points glide from frame to frame (plotly's layout.transition, which Plotly.react animates),
-and the charts never fade while a tick runs: Streamlit dims elements that a rerun has not redrawn yet,
-which during a live run is always, so the page's CSS keeps them at full opacity.
+run_every. Points glide from frame to frame (plotly's layout.transition, which Plotly.react animates in the
+one plot that live_chart.py keeps per chart), and the charts never fade while a tick runs: Streamlit dims
+elements that a rerun has not redrawn yet, which during a live run is always, so the page's CSS keeps them
+at full opacity.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import streamlit as st
 from .classroom import Presentation, render_captions
 from .cluster_curves import EXPLAINER, leaving_cluster_figure
 from .figures import MapFrame, map_figure, map_key_html
+from .live_chart import show_chart
 from .playback import Playback
 from .point_details import MAP_KEY, mark_clicked_point, remember_clicked_point, render_point_details
 from .run_controller import RunController, Status
@@ -63,19 +65,20 @@ def render_ticking(get_controller: Callable[[], Playback], draw: Callable[[Playb
 
 
 def _draw(ctl: RunController, preview: Callable[[], MapFrame], look: Presentation, target: dict | None) -> None:
+    # The same slots before, during and after a run: a chart's plot lives as long as its place on the page
+    # (live_chart.py), so the map keeps one plot from the preview on, and its points glide from step 0.
+    head = st.container()                  # messages, the status, the timeline: how many varies
+    left, right = st.columns([3, 2])
+    beside, charts = right.container(), right.container()    # the curves keep their place below the captions
     run = ctl.live
     if ctl.error is not None:
-        st.error(f"The run failed: {ctl.error}")
+        head.error(f"The run failed: {ctl.error}")
     if not run.frames:
         if not look.present:
-            st.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
-                    "live, or **Step** to go one optimiser step at a time, and watch them move.")
+            head.info("The map shows the probe samples as the original model embeds them. Press **Run** to unlearn "
+                      "live, or **Step** to go one optimiser step at a time, and watch them move.")
         frame = preview()
-        if look.present:
-            left, right = st.columns([3, 2])
-        else:
-            right, left = st.container(), st.container()       # the caption above the map
-        with right:
+        with beside:
             render_captions(look, run, None)
         with left:
             _clickable_map(map_figure(frame, look.style, look.trails), frame)
@@ -83,15 +86,14 @@ def _draw(ctl: RunController, preview: Callable[[], MapFrame], look: Presentatio
             render_point_details(frame, run.projection.reference, run.thumbnails)    # the original model's embeddings
         return
     index = ctl.shown_index
-    if look.present:       # the status goes beside the map, so that the map starts higher
-        _timeline(ctl)
-        left, right = st.columns([3, 2])
-        with right:
+    with head:
+        if not look.present:
             _status(ctl, look)
-    else:
-        _status(ctl, look)
         _timeline(ctl)
-        left, right = st.columns([3, 2])
+    with beside:
+        if look.present:       # the status goes beside the map, so that the map starts higher
+            _status(ctl, look)
+        render_captions(look, run, ctl.shown_step)
     map_fig, accuracy_fig, loss_fig = run.figures(index, live=ctl.ticking, style=look.style, trails=look.trails)
     glide(map_fig, ctl)
     with left:
@@ -99,13 +101,12 @@ def _draw(ctl: RunController, preview: Callable[[], MapFrame], look: Presentatio
         _clickable_map(map_fig, shown)
         st.html(map_key_html(shown, look.trails, look.key_px))
         render_point_details(shown, run.frames[index].embeddings, run.thumbnails)
-    with right:
-        render_captions(look, run, ctl.shown_step)
-        st.plotly_chart(accuracy_fig, width="stretch", key="accuracy_chart")
-        st.plotly_chart(loss_fig, width="stretch", key="loss_chart")
+    with charts:
+        show_chart(accuracy_fig, key="accuracy_chart")
+        show_chart(loss_fig, key="loss_chart")
         # What the map suggests, measured: did the forget samples leave their cluster (in the embeddings)?
-        st.plotly_chart(leaving_cluster_figure({"this run": run.evaluated}, ctl.shown_step, target,
-                                               font=look.style.font), width="stretch", key="cluster_chart")
+        show_chart(leaving_cluster_figure({"this run": run.evaluated}, ctl.shown_step, target, font=look.style.font),
+                   key="cluster_chart")
         st.caption(EXPLAINER)
 
 
@@ -132,7 +133,7 @@ def _status(ctl: RunController, look: Presentation) -> None:
 def _clickable_map(fig: go.Figure, frame: MapFrame) -> None:
     """The map; a click on a sample selects it for the panel under the map (point_details.py)."""
     mark_clicked_point(fig, frame)
-    st.plotly_chart(fig, width="stretch", key=MAP_KEY, on_select=remember_clicked_point, selection_mode="points")
+    show_chart(fig, key=MAP_KEY, on_click=remember_clicked_point)
 
 
 def _timeline(ctl: RunController) -> None:

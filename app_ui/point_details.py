@@ -2,7 +2,7 @@
 Embedding Projector shows them.
 
     mark_clicked_point(fig, frame)                  # a ring around the clicked sample on the map figure
-    st.plotly_chart(fig, key=MAP_KEY, on_select=remember_clicked_point, selection_mode="points")
+    show_chart(fig, key=MAP_KEY, on_click=remember_clicked_point)    # live_chart.py: clicks come back here
     render_point_details(frame, embeddings, thumbnails)     # the panel, for the shown frame
     nearest_neighbours(embeddings, index, k=5)      # streamlit-free: probe positions, most similar first
 
@@ -12,12 +12,8 @@ map may put side by side two samples that the encoder sees as far apart, and the
 encoder sees. The selection is kept as the sample's position in the probe set, which every frame shares,
 so the panel follows the shown step while playback moves on, and a ring marks the sample on the map.
 
-Clearing: plotly.js 3 ignores a single click on empty space (its selectOnClick acts only on a point), so a
-click on a point selects it; clicking the selected sample again or double-clicking the map clears it, which
-Streamlit reports as an empty selection, but only while the chart still holds the selection: on the very
-frame the sample was clicked on (every other frame is a new chart, whose identity includes its figure).
-So that frame is left unchanged (plotly's own highlight marks the sample there, not the ring), and the
-panel has a Clear button for any frame.
+Clearing: a click on the selected sample again, a double-click on the map, or the panel's Clear button.
+(plotly.js ignores a single click on empty space.)
 """
 from __future__ import annotations
 
@@ -29,11 +25,12 @@ import streamlit as st
 from sklearn.metrics.pairwise import cosine_similarity
 
 from .figures import MapFrame
+from .live_chart import clicked_point
 
 NEIGHBOURS = 5
 MAP_KEY = "map_chart"                    # the live view's map chart; its selection is read under this key
-SELECTED_KEY = "unlearn.clicked_point"   # {"probe": probe position, "train_index", "figure": clicked map's fingerprint}
-SHOWN_KEY = "unlearn.clicked_point.shown"   # the drawn map: its probe set's training indices, its fingerprint
+SELECTED_KEY = "unlearn.clicked_point"   # {"probe": probe position, "train_index": its training-set index}
+SHOWN_KEY = "unlearn.clicked_point.shown"   # the drawn map: its probe set's training indices
 HIGHLIGHT_TRACE = "clicked point"
 
 
@@ -53,39 +50,26 @@ def nearest_neighbours(embeddings: np.ndarray, index: int, k: int = NEIGHBOURS) 
     return candidates[order], similarity[order]
 
 
-def clicked_probe(points: list[dict]) -> int | None:
-    """The probe position of the first sample among a plotly selection's points, or None. Sample points carry
-    it in customdata[0] (figures.map_figure); trails and start markers carry no customdata."""
-    for point in points:
-        custom = point.get("customdata")
-        if isinstance(custom, dict):        # a row of a typed array (plotly's numpy encoding) arrives as {"0": value}
-            custom = custom.get("0")
-        elif isinstance(custom, (list, tuple)):
-            custom = custom[0] if custom else None
-        if isinstance(custom, (int, float)):
-            return int(custom)
-    return None
-
-
-def frame_fingerprint(frame: MapFrame) -> int:
-    """What tells one drawn map from another (step, title, positions, trail length): a chart whose figure is
-    unchanged keeps its identity and its selection across reruns, one with any change starts afresh."""
-    return hash((frame.step, frame.title, frame.xy.tobytes(), frame.trails.shape))
+def selection_after_click(selected: dict | None, probe: int | None, train_index) -> dict | None:
+    """What is selected after a click on the map: the clicked sample (probe: its position in the drawn map's
+    probe set, whose training indices are `train_index`); nothing after a double-click (probe None), a click
+    on the sample already selected, or a position the drawn map does not have."""
+    if probe is None or train_index is None or not 0 <= probe < len(train_index):
+        return None
+    if selected is not None and selected["probe"] == probe:
+        return None
+    return {"probe": probe, "train_index": int(train_index[probe])}
 
 
 def remember_clicked_point() -> None:
-    """The map's on_select callback: keep the clicked sample, or drop the selection when the chart reports
-    none (the selected sample clicked again, or a double-click). Kept under
-    SELECTED_KEY, not read from the chart's state, which starts empty whenever another frame is drawn (a
-    chart's identity includes its figure): the panel must outlive the frame."""
-    state = st.session_state.get(MAP_KEY)
-    probe = clicked_probe(list(state.selection.points)) if state is not None else None
-    shown = st.session_state.get(SHOWN_KEY)
-    if probe is None or shown is None or not 0 <= probe < len(shown["train_index"]):
+    """The map's on_click callback (the click arrives before the next draw)."""
+    shown = st.session_state.get(SHOWN_KEY) or {}
+    selection = selection_after_click(st.session_state.get(SELECTED_KEY), (clicked_point(MAP_KEY) or {}).get("probe"),
+                                      shown.get("train_index"))
+    if selection is None:
         clear_clicked_point()
     else:
-        st.session_state[SELECTED_KEY] = {"probe": probe, "train_index": int(shown["train_index"][probe]),
-                                          "figure": shown["figure"]}
+        st.session_state[SELECTED_KEY] = selection
 
 
 def clear_clicked_point() -> None:
@@ -106,19 +90,16 @@ def selected_probe(frame: MapFrame) -> int | None:
 
 
 def mark_clicked_point(fig: go.Figure, frame: MapFrame) -> None:
-    """A ring around the clicked sample on every frame but the one it was clicked on, so that it can be
-    followed while it moves. On the clicked frame itself plotly highlights the selection, and the figure
-    must stay as it was: a changed figure is a new chart, whose selection starts empty, and then a
-    double-click would have no selection to clear. The ring takes no hover or click (hoverinfo skip): a
-    click goes to the sample underneath."""
+    """A ring around the clicked sample, so that it can be followed while it moves. The ring takes no hover or
+    click (hoverinfo skip): a click goes to the sample underneath."""
     probe = selected_probe(frame)
-    if probe is None or st.session_state[SELECTED_KEY]["figure"] == frame_fingerprint(frame):
+    if probe is None:
         return
     if not np.isfinite(frame.xy[probe]).all():
         return
     fig.add_trace(go.Scatter(x=[frame.xy[probe, 0]], y=[frame.xy[probe, 1]], mode="markers", name=HIGHLIGHT_TRACE,
                              marker=dict(size=22, symbol="circle-open", color="black", line=dict(width=3)),
-                             unselected=dict(marker=dict(opacity=1)), hoverinfo="skip", showlegend=False))
+                             hoverinfo="skip", showlegend=False))
 
 
 def _cell(uri: str, caption: str, size: int) -> str:
@@ -153,7 +134,7 @@ def details_html(frame: MapFrame, embeddings: np.ndarray, probe: int, thumbnails
 def render_point_details(frame: MapFrame, embeddings: np.ndarray, thumbnails: list[str]) -> None:
     """Under the map: the clicked sample at the shown frame, or a hint that points can be clicked."""
     # What a click on this map refers to (the callback runs before the next draw).
-    st.session_state[SHOWN_KEY] = {"train_index": frame.train_index, "figure": frame_fingerprint(frame)}
+    st.session_state[SHOWN_KEY] = {"train_index": frame.train_index}
     probe = selected_probe(frame)
     if probe is None:
         st.caption("Click a sample on the map to see its image, its prediction and its five nearest neighbours in "
@@ -161,4 +142,4 @@ def render_point_details(frame: MapFrame, embeddings: np.ndarray, thumbnails: li
         return
     st.markdown(details_html(frame, embeddings, probe, thumbnails), unsafe_allow_html=True)
     st.button("Clear", key="clicked_point_clear", on_click=clear_clicked_point,
-              help="Or, on the frame you clicked it on, click the sample again or double-click the map.")
+              help="Or click the sample again, or double-click the map.")

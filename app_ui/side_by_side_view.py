@@ -20,6 +20,7 @@ from unlearn_core.baselines import METHOD_TITLES
 
 from .cluster_curves import EXPLAINER as LEAVING_CLUSTER_EXPLAINER
 from .cluster_curves import leaving_cluster_figure
+from .live_chart import show_chart
 from .live_run import PreparedMap
 from .live_view import glide, render_ticking, timeline_slider
 from .lockstep import LockstepController
@@ -59,12 +60,14 @@ def _draw(ctl: LockstepController, prepared: PreparedMap, target: RetrainTarget 
     curves = lane_curves([title_of(n) for n in names], [ctl.lanes[n].live.evaluated for n in names],
                          [ctl.lanes[n].live.final for n in names])
     left, right = st.columns(2)
-    left.plotly_chart(accuracy_overlay_figure(curves, split.mode, split.num_classes, ctl.shown_step),
-                      width="stretch", key="side_by_side.accuracy")
+    with left:
+        show_chart(accuracy_overlay_figure(curves, split.mode, split.num_classes, ctl.shown_step),
+                   key="side_by_side.accuracy")
     leaving = leaving_cluster_figure({c.title: c.evaluated for c in curves}, cursor_step=ctl.shown_step,
                                      target=target.measures if target is not None else None, height=CURVES_HEIGHT)
-    right.plotly_chart(leaving, width="stretch", key="side_by_side.leaving")
-    right.caption(LEAVING_CLUSTER_EXPLAINER)
+    with right:
+        show_chart(leaving, key="side_by_side.leaving")
+        st.caption(LEAVING_CLUSTER_EXPLAINER)
 
 
 def _status(ctl: LockstepController) -> None:
@@ -98,7 +101,7 @@ def _lane(ctl: LockstepController, name: str, prepared: PreparedMap, target: Ret
         frame = replace(frame, title=f"{title}: step {frame.step}{held}")
     fig = lane_map_figure(frame, target)
     glide(fig, ctl)
-    st.plotly_chart(fig, width="stretch", key=f"side_by_side.map.{name}")
+    show_chart(fig, key=f"side_by_side.map.{name}")
     final = lane.live.final
     if lane.error is not None:
         st.error(f"{title} failed: {lane.error}")

@@ -36,7 +36,11 @@ def wait_until_prepared(at: AppTest) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """The page's plotly figures: the maps (app_ui/live_chart.py's component; every page draws its maps above
+    its other charts) first, then the st.plotly_chart figures."""
+    maps = [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
+            if c.proto.component_name.endswith("unlearn_live_chart")]
+    return maps + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def trace_names(figure: dict) -> list[str]:

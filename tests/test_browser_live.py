@@ -1,5 +1,6 @@
-"""The live view in a real browser: while a run ticks, the map and the curves stay at full opacity, and the
-map advances one optimiser step a frame. Nothing here depends on how fast the machine is: the frames are
+"""The live view in a real browser: while a run ticks, the map and the curves stay at full opacity, the map
+is one plot from the first frame to the last (never rebuilt, never missing) whose points glide from frame
+to frame, and it advances one optimiser step a frame. Nothing here depends on how fast the machine is: the frames are
 read off the websocket (every map the server sent, in order) and the opacity is sampled in the page by a
 JS timer; the test waits for the stop banner, then reads what was seen."""
 from __future__ import annotations
@@ -16,16 +17,19 @@ PREPARE_MS = 480_000          # a cold server trains the short recipe and compil
 # The map's title in a sent figure: "Embedding map, step N" (live) or "... original model (step 0)" (before Run).
 MAP_TITLE = re.compile(rb"Embedding map(?:, step | of the original model \(step )(\d+)")
 
-# Every 40 ms: the map's title (its step) and each chart's effective opacity (the product of the computed
-# opacities of it and its ancestors: Streamlit fades a stale element's container, not the chart itself), and
-# whether the run is ticking (its Pause button is shown: Streamlit's own status widget shows only slow reruns).
+# Every 40 ms: the map's title (its step), which plot element draws it, each chart's effective opacity (the
+# product of the computed opacities of it and its ancestors: Streamlit fades a stale element's container, not
+# the chart itself), and whether the run is ticking (its Pause button is shown: Streamlit's own status widget
+# shows only slow reruns). The map's plot counts its animated transitions (plotly's own event).
 SAMPLER = """() => {
-  window.__samples = [];
+  window.__samples = []; window.__glides = 0; let plotIds = 0;
   const effective = (el) => { let o = 1; for (; el; el = el.parentElement) o *= parseFloat(getComputedStyle(el).opacity); return o; };
   window.__sampler = setInterval(() => {
     const plots = [...document.querySelectorAll('.js-plotly-plot')];
-    const title = plots.length ? (plots[0].querySelector('.gtitle')?.textContent || '') : '';
-    window.__samples.push({title, opacity: plots.map(effective),
+    const map = plots.find(gd => (gd.querySelector('.gtitle')?.textContent || '').startsWith('Embedding map'));
+    if (map && !map.__testId) { map.__testId = ++plotIds; map.on('plotly_transitioning', () => window.__glides++); }
+    const title = map ? map.querySelector('.gtitle').textContent : '';
+    window.__samples.push({title, map: map ? map.__testId : null, opacity: plots.map(effective),
                            running: [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Pause')});
   }, 40);
 }"""
@@ -59,11 +63,16 @@ def test_a_live_run_never_fades_and_shows_every_step(server, browser):  # noqa: 
             " const i = t.indexOf('step ' + n); return i >= 0 && !'0123456789'.includes(t.charAt(i + 5 + String(n).length) || 'x'); }",
             arg=stop_step, timeout=TIMEOUT_MS)
         samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
+        glides = page.evaluate("() => window.__glides")
         page.screenshot(path=str(ARTIFACTS / "unlearn_live_stopped.png"), full_page=True)
 
     while_running = [o for s in samples if s["running"] for o in s["opacity"]]
     assert while_running, "no sample was taken while the run ticked"
     assert min(while_running) >= 0.95, min(while_running)
+    # One plot for the whole run, there in every sample: frames update it in place (app_ui/live_chart.py),
+    # so the points glide (plotly animates a frame's change only within one plot) and the map never blinks.
+    assert {s["map"] for s in samples} == {1}, sorted({s["map"] for s in samples}, key=str)
+    assert glides >= 3, glides
     steps = [n for i, n in enumerate(sent) if i == 0 or sent[i - 1] != n]     # each frame once (reruns repeat it)
     assert len(steps) >= 10 and steps[0] == 0, steps                  # the default class run: ~20 steps
     # In order, to the end. Every step is recorded and shown on a quiet machine; on a loaded one Streamlit

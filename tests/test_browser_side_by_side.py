@@ -41,6 +41,11 @@ MAPS_WITH_TARGET = f"""([names, target]) => {{ const drawn = {DRAWN}, title = {T
     names.some(n => title(gd).startsWith(n + ': step')));
   return maps.length === names.length && maps.every(gd => drawn(gd, target) > 0); }}"""
 
+# Every map titled with its method's stop step ([[method, step], ...] from the banner).
+MAPS_AT_STEPS = f"""(stops) => {{ const title = {TITLE};
+  const titles = [...document.querySelectorAll('.js-plotly-plot')].map(title);
+  return stops.every(([m, n]) => titles.some(t => t.startsWith(m + ': step ' + n + ' ') || t === m + ': step ' + n)); }}"""
+
 
 @pytest.mark.browser
 def test_side_by_side_plays_three_methods_to_the_end_with_the_retrain_target(server):  # noqa: F811
@@ -71,6 +76,8 @@ def test_side_by_side_plays_three_methods_to_the_end_with_the_retrain_target(ser
             banner.wait_for(timeout=TIMEOUT_MS)
             said = banner.inner_text()
             page.wait_for_function(MAPS_WITH_TARGET, arg=[list(METHODS), TARGET_TRACE], timeout=TIMEOUT_MS)
+            # A map's plot takes the newest frame once its glide to the previous one ends (live_chart.js).
+            page.wait_for_function(MAPS_AT_STEPS, arg=re.findall(r"(\w+) at step (\d+)", said), timeout=TIMEOUT_MS)
             # The curves are drawn below the maps, in the same rerun: plotly may not have laid them out yet.
             page.wait_for_function(f"() => ({CHARTS})().some(c => c.annotations.includes('own-class kNN share'))",
                                    timeout=TIMEOUT_MS)

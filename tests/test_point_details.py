@@ -12,8 +12,7 @@ from app_testing import TINY_EPOCHS, figures, open_page, values, wait_until_prep
 from app_ui import live_run
 from app_ui.figures import MapFrame
 from app_ui.live_run import LiveRun, PreparedMap
-from app_ui.point_details import (HIGHLIGHT_TRACE, SELECTED_KEY, SHOWN_KEY, clicked_probe, details_html,
-                                  nearest_neighbours)
+from app_ui.point_details import HIGHLIGHT_TRACE, SELECTED_KEY, details_html, nearest_neighbours, selection_after_click
 from unlearn_core.metrics import infer
 from unlearn_core.projection import MapProjection, MapSettings
 
@@ -52,14 +51,15 @@ def test_non_finite_rows_are_nobodys_neighbour_and_have_none():
     assert len(nearest_neighbours(z, 1)[0]) == 0
 
 
-def test_a_click_resolves_to_the_first_point_carrying_a_probe_position():
-    # As Streamlit 1.67 sends it from the map (customdata a numpy column, which plotly sends as a typed array).
-    assert clicked_probe([{"curve_number": 12, "point_index": 0, "customdata": {"0": 31}, "x": 5.6}]) == 31
-    assert clicked_probe([{"curve_number": 3, "point_index": 7, "customdata": [12]}]) == 12
-    assert clicked_probe([{"curve_number": 11, "point_index": 2}, {"customdata": [4]}]) == 4   # a start marker first
-    assert clicked_probe([{"customdata": 9}]) == 9                 # a one-element customdata, flattened
-    assert clicked_probe([{"curve_number": 11, "point_index": 2}]) is None
-    assert clicked_probe([]) is None                               # a click on empty space
+def test_a_click_selects_the_sample_and_a_second_click_or_a_double_click_clears_it():
+    train_index = np.array([40, 41, 42])
+    first = selection_after_click(None, 1, train_index)
+    assert first == {"probe": 1, "train_index": 41}
+    assert selection_after_click(first, 2, train_index) == {"probe": 2, "train_index": 42}    # another sample
+    assert selection_after_click(first, 1, train_index) is None         # the selected sample again
+    assert selection_after_click(first, None, train_index) is None      # a double-click on the map
+    assert selection_after_click(None, 3, train_index) is None          # not a position of the drawn map
+    assert selection_after_click(None, 0, None) is None                 # no map drawn yet
 
 
 def test_the_panel_shows_the_sample_its_prediction_and_its_neighbours_images():
@@ -120,19 +120,17 @@ def ring(at) -> tuple[float, float] | None:
 
 def test_a_clicked_sample_is_followed_through_the_run_and_the_timeline(tiny_recipe):
     # AppTest cannot click a plotly point: the click's outcome (what remember_clicked_point stores) is set
-    # directly; the click itself is resolved by clicked_probe (above) and tests/test_browser_click.py.
+    # directly; the click itself is tested above (selection_after_click) and in tests/test_browser_click.py.
     at = wait_until_prepared(open_page("pages/unlearn.py"))
     run = at.session_state["unlearn_run"].run
     assert not panel(at) and ring(at) is None                      # nothing clicked: a hint only
     assert any("Click a sample on the map" in c.value for c in at.caption)
     probe = 0                                                       # the first forget sample
-    clicked_on = at.session_state[SHOWN_KEY]["figure"]            # the map as drawn: the click's frame
-    at.session_state[SELECTED_KEY] = {"probe": probe, "train_index": int(run.prep.split.probe[probe]),
-                                      "figure": clicked_on}
+    at.session_state[SELECTED_KEY] = {"probe": probe, "train_index": int(run.prep.split.probe[probe])}
     at.run()
     assert "at step 0" in panel(at) and "(forget sample)" in panel(at)    # before Run: the original model
     assert panel(at).count("<img ") == 6
-    assert ring(at) is None                   # the clicked frame stays as it was (plotly highlights the sample)
+    assert ring(at) == pytest.approx(tuple(run.projection.place(run.projection.reference)[probe]), abs=1e-4)
     for _ in range(3):
         at.button(key="btn_step").click().run()
     assert not at.exception
@@ -148,6 +146,6 @@ def test_a_clicked_sample_is_followed_through_the_run_and_the_timeline(tiny_reci
     at.button(key="clicked_point_clear").click().run()
     assert not panel(at) and ring(at) is None and SELECTED_KEY not in at.session_state
     # Another configuration draws another probe set: the old selection is dropped, not shown on a stranger.
-    at.session_state[SELECTED_KEY] = {"probe": probe, "train_index": -1, "figure": clicked_on}
+    at.session_state[SELECTED_KEY] = {"probe": probe, "train_index": -1}
     at.run()
     assert not panel(at) and SELECTED_KEY not in at.session_state
