@@ -16,6 +16,7 @@ into the app's static folder, which Streamlit serves (.streamlit/config.toml: se
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -40,7 +41,7 @@ def _package_plotly_js() -> Path:
 
 
 def ensure_static_plotly(static_dir: Path = STATIC_DIR) -> Path:
-    """Copy the plotly package's plotly.min.js into the static folder unless the same file is there; written to
+    """Copy the plotly package's plotly.min.js into the static folder unless a file of its size is there; written to
     a temporary file and renamed, so that a session opening meanwhile never reads half a file."""
     source, target = _package_plotly_js(), static_dir / PLOTLY_JS
     if target.exists() and target.stat().st_size == source.stat().st_size:
@@ -60,18 +61,28 @@ def ensure_static_plotly(static_dir: Path = STATIC_DIR) -> Path:
 
 @lru_cache(maxsize=1)
 def _component():
-    ensure_static_plotly()
+    """The component, or None where plotly.js cannot be put where Streamlit serves it (a read-only install):
+    then the charts are st.plotly_chart's (a new plot each frame: no glide, no clicks), and the log says why."""
+    try:
+        ensure_static_plotly()
+    except OSError as err:
+        logging.getLogger(__name__).warning("live charts fall back to st.plotly_chart: %s", err)
+        return None
     return st.components.v2.component("unlearn_live_chart", js=SCRIPT.read_text(), isolate_styles=False)
 
 
 def show_chart(fig: go.Figure, key: str, on_click: Callable[[], None] | None = None) -> None:
     """Draw `fig` in the plot kept under `key` (the same key every frame: that is what keeps the plot).
     on_click: called when a sample point (one with customdata) is clicked, or the plot double-clicked."""
+    component = _component()
+    if component is None:
+        st.plotly_chart(fig, width="stretch", key=key)
+        return
     data = {"figure": pio.to_json(fig, validate=False), "url": PLOTLY_URL, "clicks": on_click is not None}
     if on_click is None:
-        _component()(data=data, key=key)
+        component(data=data, key=key)
     else:
-        _component()(data=data, key=key, on_click_change=on_click)
+        component(data=data, key=key, on_click_change=on_click)
 
 
 def clicked_point(key: str) -> dict | None:
