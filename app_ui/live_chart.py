@@ -41,8 +41,8 @@ def _package_plotly_js() -> Path:
 
 
 def ensure_static_plotly(static_dir: Path = STATIC_DIR) -> Path:
-    """Copy the plotly package's plotly.min.js into the static folder unless a file of its size is there; written to
-    a temporary file and renamed, so that a session opening meanwhile never reads half a file."""
+    """Copy the plotly package's plotly.min.js into the static folder unless a file of its size is there;
+    written to a temporary file and renamed, so that a session opening meanwhile never reads half a file."""
     source, target = _package_plotly_js(), static_dir / PLOTLY_JS
     if target.exists() and target.stat().st_size == source.stat().st_size:
         return target
