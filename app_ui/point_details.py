@@ -28,7 +28,7 @@ from .figures import MapFrame
 from .live_chart import clicked_point
 
 NEIGHBOURS = 5
-MAP_KEY = "map_chart"                    # the live view's map chart; its selection is read under this key
+MAP_KEY = "map_chart"                    # the live view's map chart; its clicks are read under this key
 SELECTED_KEY = "unlearn.clicked_point"   # {"probe": probe position, "train_index": its training-set index}
 SHOWN_KEY = "unlearn.clicked_point.shown"   # the drawn map: its probe set's training indices
 HIGHLIGHT_TRACE = "clicked point"

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
-from pathlib import Path
 
-from .common import machine, print_figures, private_cache
-from .sessions import CHROMIUM, ARGS, TIMEOUT_MS, _browser_cpu_seconds, _cpu_seconds, _open, _server, _warm
+from .common import machine, print_figures
+from .sessions import ARGS, CHROMIUM, TIMEOUT_MS, _browser_cpu_seconds, _cpu_seconds, _open, _warm, served_app
 
 MAP_TITLE = re.compile(rb"Embedding map, step (\d+)")
 # On every animation frame: the map's plot element (numbered as first seen) and the first forget sample's
@@ -75,16 +73,8 @@ async def _measure(base: str, server_pid: int) -> dict:
 
 
 def measure() -> dict:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with private_cache() as cache, open(Path(cache) / "streamlit.log", "w") as log:
-        proc = _server(port, log)
-        try:
-            figures = asyncio.run(_measure(f"http://127.0.0.1:{port}", proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with served_app() as (base, proc):
+        figures = asyncio.run(_measure(base, proc.pid))
     return {"description": "The Unlearn page's map during a 1x run in Chromium (forget class 1, 300 points): plot "
                            "elements, frames without a map, the forget sample's position changes per server frame, "
                            "CPU per frame.", "command": "python -m bench.glide", **figures, "machine": machine()}

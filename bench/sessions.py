@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -118,21 +119,27 @@ def _server(port: int, log) -> subprocess.Popen:
     raise SystemExit(f"streamlit did not open port {port}")
 
 
-def measure(speed: str = "1x") -> dict:
+@contextlib.contextmanager
+def served_app():
+    """`streamlit run app.py` on a free port with a private model cache: yields (base URL, server process)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with private_cache() as cache, open(Path(cache) / "streamlit.log", "w") as log:
         proc = _server(port, log)
-        base = f"http://127.0.0.1:{port}"
         try:
-            classes = [1, 2, 3, 4, 5]
-            asyncio.run(_measure(base, classes, speed, proc.pid, warm=True))   # warm: every model, map, first step
-            one = asyncio.run(_measure(base, classes[:1], speed, proc.pid))
-            five = asyncio.run(_measure(base, classes, speed, proc.pid))
+            yield f"http://127.0.0.1:{port}", proc
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def measure(speed: str = "1x") -> dict:
+    with served_app() as (base, proc):
+        classes = [1, 2, 3, 4, 5]
+        asyncio.run(_measure(base, classes, speed, proc.pid, warm=True))   # warm: every model, map, first step
+        one = asyncio.run(_measure(base, classes[:1], speed, proc.pid))
+        five = asyncio.run(_measure(base, classes, speed, proc.pid))
     return {"description": "Wall time from Run to the stop banner: one browser session (forget class 1), then five "
                            "at once (classes 1-5; until the last banner). Target (issue 10, item 6): five within 3x.",
             "command": f"python -m bench.sessions --speed {speed}", "speed": SPEED_LABELS[speed],
