@@ -11,6 +11,7 @@ import streamlit as st
 
 from .background import Job
 from .cost_estimate import duration
+from .fragment_guard import fragment_beat, guard_fragment
 
 POLL_SECONDS = 0.5      # how often the bar looks at the job: smooth enough, cheap for the server
 HOLDS_KEY = "job_holds"
@@ -21,9 +22,12 @@ def wait_for_job(job: Job, title: str) -> None:
     if title not in holds or holds[title].job is not job:
         holds[title] = job.hold()       # replacing a hold releases the one for the job this session left
     started = job.started
+    guard = f"job_progress_{title}"             # the polling fragment's name for its guard (fragment_guard.py)
+    guard_fragment(guard, POLL_SECONDS)         # a lost timer would leave the bar standing still
 
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
+        fragment_beat(guard)
         if job.done or job.started != started:
             st.rerun(scope="app")
         if not started:

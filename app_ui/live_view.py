@@ -10,7 +10,8 @@ a replay ended, the timeline was dragged), the whole page reruns, which redraws 
 run_every. Points glide from frame to frame (plotly's layout.transition, which Plotly.react animates in the
 one plot that live_chart.py keeps per chart), and the charts never fade while a tick runs: Streamlit dims
 elements that a rerun has not redrawn yet, which during a live run is always, so the page's CSS keeps them
-at full opacity.
+at full opacity. A guard (fragment_guard.py) reruns the whole page if the fragment's runs stop coming while
+it should tick: Streamlit can lose a run_every timer under load, which left pages standing still.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import streamlit as st
 from .classroom import Presentation, render_captions
 from .cluster_curves import EXPLAINER, leaving_cluster_figure
 from .figures import MapFrame, map_figure, map_key_html
+from .fragment_guard import fragment_beat, guard_fragment
 from .live_chart import show_chart
 from .playback import Playback
 from .point_details import MAP_KEY, mark_clicked_point, remember_clicked_point, render_point_details
@@ -30,6 +32,7 @@ from .timeline_echo import TimelineEcho
 
 TIMELINE_KEY = "unlearn_timeline"
 ECHO_KEY = "unlearn_timeline_echo"      # the timeline's TimelineEcho
+LIVE_FRAGMENT = "live_view"             # the ticking fragment's name for its guard (fragment_guard.py)
 # Streamlit marks an element container data-stale while a rerun has not reached it; its own style fades
 # it to a third. A live view is mid-rerun most of the time, so that fade read as a flickering grey page.
 NO_FADE_CSS = """<style>
@@ -51,9 +54,11 @@ def render_ticking(get_controller: Callable[[], Playback], draw: Callable[[Playb
     declared = get_controller()
     ticking = declared.ticking
     every = declared.pace.tick_seconds if ticking else None
+    guard_fragment(LIVE_FRAGMENT, every)      # a lost run_every timer would leave the page standing still
 
     @st.fragment(run_every=every)
     def live() -> None:
+        fragment_beat(LIVE_FRAGMENT)
         ctl = get_controller()            # the session's controller now (a Reset may have replaced it)
         ctl.tick()
         if ctl.ticking != ticking:

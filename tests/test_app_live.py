@@ -245,3 +245,25 @@ def test_a_diverging_run_stops_with_its_reason_and_every_download_still_builds()
     assert curves_csv(run).count("\n") >= 2
     html = figures_html(run, ["data:image/png;base64,AAAA"] * len(run.prep.split.probe))
     assert html.count("Plotly.newPlot") == 3 and "diverged at step" in html
+
+
+def guard_data(at) -> dict:
+    """The live view's fragment guard (app_ui/fragment_guard.py) as the page last drew it."""
+    guards = [json.loads(c.proto.json) for c in at.get("bidi_component")
+              if c.proto.component_name.endswith("unlearn_fragment_guard")]
+    return next(d for d in guards if d.get("role") == "guard" and d["name"] == "live_view")
+
+
+def test_the_live_views_guard_watches_only_while_the_run_ticks():
+    # The guard reruns the page when the ticking fragment's runs stop coming (tests/test_browser_fragment_guard.py
+    # drops them in a real browser); idle, paused or stopped there is nothing to watch, so it must sleep.
+    at = unlearn_page(max_steps="3")
+    assert not guard_data(at)["active"]
+    at.button(key="btn_run").click().run()
+    assert guard_data(at)["active"] and guard_data(at)["stall_ms"] >= 8000
+    at.button(key="btn_pause").click().run()
+    assert not guard_data(at)["active"]
+    at.button(key="btn_run").click().run()
+    while run_state(at).status == "running":
+        at.run()
+    assert run_state(at).status == "stopped" and not guard_data(at)["active"] and not at.exception

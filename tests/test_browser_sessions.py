@@ -62,6 +62,32 @@ def check_agree(page, link: str, when: str) -> None:
     assert f"forgetting class {forget_class} " in caption, (link, when, caption)
 
 
+# What a session shows, for a failure's message: which of them is stuck, and where (idle, running, an error).
+PAGE_STATE = """() => ({
+  url: location.search,
+  buttons: [...document.querySelectorAll('button')].map(b => b.innerText.trim())
+           .filter(t => ['Run', 'Pause', 'Step', 'Replay', 'Reset', 'Start'].includes(t)),
+  map: [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)
+       .find(t => t.startsWith('Embedding map')) || null,
+  alerts: [...document.querySelectorAll('[data-testid=stAlert], [data-testid=stException], [data-testid=stToast]')]
+          .map(a => a.innerText.trim().slice(0, 160)),
+})"""
+
+
+def wait_for_stop(page, link: str) -> str:
+    """The session's stop banner's text; if it never comes, fail with what the session shows instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout      # as browser_helpers: lazily
+
+    banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
+    try:
+        banner.wait_for(timeout=RUN_MS)
+    except PlaywrightTimeout:
+        # An AssertionError, not pytest.fail (a BaseException): the test's handler saves every session's state.
+        raise AssertionError(f"{link}: no stop banner within {RUN_MS // 1000} s; the page shows "
+                             f"{page.evaluate(PAGE_STATE)}") from None
+    return banner.inner_text()
+
+
 @pytest.mark.browser
 def test_ten_sessions_opened_at_once_keep_their_own_settings_and_runs(server, browser):  # noqa: F811
     base, log = server
@@ -92,15 +118,15 @@ def test_ten_sessions_opened_at_once_keep_their_own_settings_and_runs(server, br
             page.get_by_role("button", name="Run", exact=True).click()
         step = "after Run"
         for page, link in zip(pages, links):
-            banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
-            banner.wait_for(timeout=RUN_MS)
-            assert "Stopped at step 4:" in banner.inner_text(), (link, banner.inner_text())
+            banner = wait_for_stop(page, link)
+            assert "Stopped at step 4:" in banner, (link, banner)
             # The results section is drawn by the page's rerun after the stop: the sidebar was drawn again too.
             page.get_by_role("heading", name="Results").wait_for(timeout=RUN_MS)
             check_agree(page, link, step)
     except Exception:
-        for i, page in enumerate(pages):
+        for i, (page, link) in enumerate(zip(pages, links)):
             page.screenshot(path=str(ARTIFACTS / f"sessions_failure_{i}.png"), full_page=True)
+            print(f"session {i} ({link}): {page.evaluate(PAGE_STATE)}")
         print(f"failed at: {step}\n" + log.read_text()[-3000:])
         raise
     finally:

@@ -1,0 +1,65 @@
+"""A guard for a fragment that reruns on a timer (st.fragment(run_every=...)): when the browser hears no
+run of it for a while, the whole page reruns, which registers the fragment again and restarts its timer.
+
+    guard_fragment("live_view", every)     # outside the fragment, in the page's run (every: None = idle)
+    @st.fragment(run_every=every)
+    def live():
+        fragment_beat("live_view")         # first thing in every run of the fragment
+
+Why: Streamlit keeps a run_every timer in the browser and the fragment in the server's session, and under
+load the two fell out of step. With ten sessions on 2 busy cores (tests/test_browser_sessions.py), the
+browsers' timers of six sessions went on asking for the live view's fragment four times a second after the
+server had dropped it (its log: "The fragment with id ... does not exist anymore", ignored each time), so
+those pages stood still, showing a running run at step 0 or 1, until reloaded: 2 of 4 runs of that test
+failed so. The guard's rerun is a whole-page run (the guard is outside every fragment), which Streamlit
+always honours. A slow server only makes the guard rerun the page now and then: a rerun costs one page
+run and changes no state.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "fragment_guard.js"
+MIN_STALL_SECONDS = 8.0       # no run of the fragment for this long is a stall (ten timer periods at least)
+STALL_PERIODS = 10
+# Both halves draw nothing; their element containers (Streamlit's st-key-<key> class) take no room either.
+HIDE_CSS = """<style>
+[class*="st-key-fragment_guard_"], [class*="st-key-fragment_beat_"] { display: none; }
+</style>"""
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _component():
+    return st.components.v2.component("unlearn_fragment_guard", js=SCRIPT.read_text(), isolate_styles=False)
+
+
+def stall_seconds(every: float) -> float:
+    return max(MIN_STALL_SECONDS, STALL_PERIODS * every)
+
+
+def guard_fragment(name: str, every: float | None) -> None:
+    """Outside the fragment `name`: while it ticks (every: its run_every in seconds), rerun the page when
+    no beat came for stall_seconds(every). every=None: the fragment is not timed, the guard sleeps."""
+    st.html(HIDE_CSS)
+    stall = stall_seconds(every or 0.0)
+    data = {"role": "guard", "name": name, "active": every is not None, "stall_ms": round(1000 * stall)}
+    _component()(data=data, key=f"fragment_guard_{name}", on_stalled_change=lambda: _stalled(name, stall))
+
+
+def fragment_beat(name: str) -> None:
+    """Inside the fragment `name`, in every run: one beat for its guard."""
+    counter = f"fragment_beats_{name}"
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1     # new data: the browser hears it
+    _component()(data={"role": "beat", "name": name, "count": st.session_state[counter]},
+                 key=f"fragment_beat_{name}")
+
+
+def _stalled(name: str, stall: float) -> None:
+    # A warning: each one is a timer Streamlit lost (or a server too slow to run the fragment in time).
+    log.warning("fragment %s: no run for %g s; the page reruns to restart its timer", name, stall)
