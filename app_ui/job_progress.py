@@ -27,11 +27,11 @@ def wait_for_job(job: Job, title: str) -> None:
 
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
-        fragment_beat(guard)
         if job.done or job.started != started:
             st.rerun(scope="app")
         if not started:
             _ask_to_start(job, title)
+            fragment_beat(guard)                # a finished run, for the guard
             return
         fraction = job.fraction()
         left = job.seconds_left()
@@ -42,6 +42,7 @@ def wait_for_job(job: Job, title: str) -> None:
         st.button("Cancel", key=f"job_cancel_{title}", on_click=job.cancel, args=("Cancel was pressed", True),
                   help="Stops the work at its next step (for every session waiting for it); nothing half-done "
                        "is saved.")
+        fragment_beat(guard)
     poll()
 
 

@@ -58,13 +58,13 @@ def render_ticking(get_controller: Callable[[], Playback], draw: Callable[[Playb
 
     @st.fragment(run_every=every)
     def live() -> None:
-        fragment_beat(LIVE_FRAGMENT)
         ctl = get_controller()            # the session's controller now (a Reset may have replaced it)
         ctl.tick()
         if ctl.ticking != ticking:
             st.rerun(scope="app")         # buttons and run_every follow the new state
         draw(ctl)
         ctl.drawn()                       # reached only when the whole frame was handed to the browser
+        fragment_beat(LIVE_FRAGMENT)      # a finished run, for the guard
 
     live()
 
