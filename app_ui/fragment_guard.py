@@ -18,6 +18,8 @@ run and changes no state. The beat is the fragment's last element, so only a fin
 rerun that brings no beat doubles the guard's wait: a rerun request stops the page's run in progress, so on
 a server too busy to finish one within the wait, a guard at a fixed period cut every run short (seen: 6
 pages standing at step 1 while their page runs restarted every 8 s, with 3 busy loops on the 2 cores).
+For the same reason it does not fire while the page shows one of its scripts running (Streamlit's
+"Running..." icon): that is a slow server, and a lost timer leaves the session with no run at all.
 """
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 // last in it. Each beat (a new render of the beat element: one per finished run of the fragment) sends a
 // window event; a guard that hears none for data.stall_ms while the fragment should be ticking sets its
 // "stalled" trigger, which reruns the whole page (the guard is outside every fragment), then waits twice as
-// long (up to data.max_stall_ms) for the next beat.
+// long (up to data.max_stall_ms) for the next beat. It does not fire while the page shows a script running.
 //
 // data (guard): {role: "guard", name, stall_ms, max_stall_ms, active};  data (beat): {role: "beat", name, count}.
 
 const BEAT_EVENT = "unlearn-fragment-beat";
+const RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]';
 
 export default function ({ data, parentElement, setTriggerValue }) {
   if (data.role === "beat") {
@@ -26,6 +27,9 @@ export default function ({ data, parentElement, setTriggerValue }) {
   const arm = (wait) => {
     clearTimeout(guard.timer);
     guard.timer = setTimeout(() => {
+      // A script of this session running now (Streamlit's own "Running..." icon) is a slow server, not a
+      // lost timer: a rerun would only stop that run. Look again later.
+      if (document.querySelector(RUNNING_ICON)) { arm(wait); return; }
       guard.fired = (guard.fired || 0) + 1;     // a new value each time
       setTriggerValue("stalled", { name: data.name, fired: guard.fired });
       arm(Math.min(2 * wait, data.max_stall_ms));
