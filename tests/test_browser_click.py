@@ -42,10 +42,17 @@ def test_clicking_a_sample_shows_its_neighbours_and_a_double_click_clears_them(c
         plot = page.locator(".js-plotly-plot").first
         # The forget samples (diamonds) are the map's last scatter trace.
         sample = plot.locator(".scatterlayer .trace").last.locator("path.point").first
+        traces = plot.locator(".scatterlayer .trace").count()
         box = sample.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         panel = page.locator(PANEL)
         panel.wait_for(timeout=30_000)
+        # The same rerun redraws the map with a ring around the sample (one more trace): wait for it, so that
+        # the double-click below lands on a settled plot, not on one Plotly.react is redrawing (seen in CI: a
+        # double-click lost under load, the panel never cleared).
+        page.wait_for_function(
+            "(n) => document.querySelector('.js-plotly-plot').querySelectorAll('.scatterlayer .trace').length > n",
+            arg=traces, timeout=30_000)
         text = panel.inner_text()
         assert "(forget sample)" in text and "true class 5" in text and "at step 0" in text, text
         assert "5 nearest in the embedding space at step 0" in text, text
