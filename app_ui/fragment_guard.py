@@ -11,7 +11,7 @@ Why: Streamlit keeps a run_every timer in the browser and the fragment in the se
 load the two fell out of step. With ten sessions on 2 busy cores (tests/test_browser_sessions.py), the
 browsers' timers of six sessions went on asking for the live view's fragment four times a second after the
 server had dropped it (its log: "The fragment with id ... does not exist anymore", ignored each time), so
-those pages stood still, showing a running run at step 0 or 1, until reloaded: 2 of 4 runs of that test
+those pages stood still, showing a running run at step 0 or 1, until reloaded: 3 of 4 runs of that test
 failed so. The guard's rerun is a whole-page run (the guard is outside every fragment), which Streamlit
 always honours. A slow server only makes the guard rerun the page now and then: a rerun costs one page
 run and changes no state. The beat is the fragment's last element, so only a finished run counts, and each

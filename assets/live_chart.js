@@ -8,6 +8,8 @@
 // Listened to, a click on a point that carries customdata (a map sample: its probe position) sends {probe}
 // as the "click" trigger, and a double-click sends {probe: null}.
 
+const UNLEARN_REACT_MARGIN_MS = 3000;
+
 function unlearnLoadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__unlearnPlotly) {
@@ -50,7 +52,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
     gd.__pending = null;
     if (!fig) { gd.__drawing = false; return; }
     gd.style.height = `${fig.layout.height || 450}px`;
-    Plotly.react(gd, fig.data, fig.layout, { displaylogo: false, responsive: true })
+    // Plotly.react's promise settles when its transition ends; one that never settles would hold every later
+    // frame here (seen in CI: a side-by-side map never drew its stop step). Go on after the transition and
+    // a margin whatever it does.
+    const margin = ((fig.layout.transition && fig.layout.transition.duration) || 0) + UNLEARN_REACT_MARGIN_MS;
+    // (In a promise's executor, so that an error thrown by Plotly.react itself is a rejection too.)
+    Promise.race([new Promise((resolve) => resolve(Plotly.react(gd, fig.data, fig.layout,
+                                                                { displaylogo: false, responsive: true }))),
+                  new Promise((resolve) => setTimeout(resolve, margin))])
       .then(() => {
         if (data.clicks && !gd.__hooked) {
           gd.__hooked = true;
