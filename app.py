@@ -4,14 +4,19 @@
 Pages live in pages/ as thin files; add one to app_ui.shell.app_pages(). The sidebar draws the links to
 the pages itself, so that a page switch keeps the configuration in the URL.
 """
+import os
+
 import streamlit as st
 
 from app_ui.classroom import render_classroom_frame
 from app_ui.shell import app_pages, inside_app
 from app_ui.sidebar import current_config, render_sidebar
-from unlearn_core.devices import configure_threads
+from unlearn_core.devices import THREADS_ENV, configure_threads
 
-configure_threads()     # torch's CPU threads on purpose: the cores this process may use, or $UNLEARN_THREADS
+# One torch thread unless $UNLEARN_THREADS says otherwise: the server runs several engines at once (recordings,
+# references, other sessions), each on its own core, and a run's engine seconds are then its thread's CPU time
+# (app_ui/live/recording.py), whatever else the server does.
+configure_threads(None if os.environ.get(THREADS_ENV) else 1)
 
 st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":material/blur_on:", layout="wide")
 

@@ -3,7 +3,6 @@
     render_classroom_frame(page)        # app.py, in place of the sidebar: no sidebar, projector-sized text
     look = Presentation.of(cfg)         # the Unlearn page: desk or projector sizes, trails, the preset's story
     render_present_header(cfg)          # the Unlearn page in classroom mode: title, Trails, Leave
-    render_captions(look, run, step)    # the live view: the story's caption(s) at the shown step
     present_href(cfg)                   # a relative link that opens `cfg` in classroom mode (a new session)
 
 Classroom mode hides every setting (the sidebar, the preset buttons, the facts line) and keeps the run's
@@ -14,22 +13,18 @@ accuracy curves fit the first screen (tests/test_browser_classroom.py measures i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from urllib.parse import urlencode
 
-import numpy as np
 import streamlit as st
 
 from .app_config import AppConfig
 from .figures import DESK, PROJECTOR, FigureStyle
-from .live_run import LiveRun
 from .presets import matching_preset
 from .sidebar import URL_PROBLEMS_KEY, apply_config, current_config, url_query, write_url
-from .story import Caption, RunSoFar, captions_at, find_moments
+from .live.story import Caption
 
 UNLEARN_PATH = "unlearn"                # the Unlearn page's URL path (app_ui.shell)
 TRAILS_KEY = "classroom.trails"
-CAPTION_CLASS = "story-caption"         # the browser test finds the captions by it
 
 # Streamlit's header bar and the main column's top padding take about 100 px of a 720 px screen; the
 # sidebar (and the arrow that reopens it) must not show at all. Text a projector can carry.
@@ -40,10 +35,6 @@ header[data-testid="stHeader"] { display: none !important; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.45rem; }
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.15rem; }
 [data-testid="stMainBlockContainer"] button p { font-size: 1.15rem; font-weight: 600; }
-</style>"""
-CAPTION_CSS = """<style>
-.story-caption { border-left: 0.3rem solid #4c78a8; background: rgba(76,120,168,0.09); padding: 0.45rem 0.8rem;
-                 border-radius: 0.3rem; margin: 0.15rem 0; line-height: 1.35; }
 </style>"""
 
 
@@ -111,22 +102,3 @@ def present_href(cfg: AppConfig) -> str:
     """A link (relative: it works under any base path) that opens `cfg` on the Unlearn page in classroom
     mode. A link, not a button: it opens a new session that reads the whole configuration from the URL."""
     return f"{UNLEARN_PATH}?{urlencode(url_query(cfg.updated({'present': True})))}"
-
-
-# ---- the story (live view) --------------------------------------------------------------------------
-def run_so_far(run: LiveRun) -> RunSoFar:
-    is_forget = run.prep.split.probe_is_forget
-    return RunSoFar(evaluated=run.evaluated, final=run.final,
-                    rounds=[(row["step"], row["round"]) for row in run.losses],
-                    predictions=[(f.step, f.predicted[is_forget]) for f in run.frames],
-                    forget_labels=np.asarray(run.probe_labels)[is_forget])
-
-
-def render_captions(look: Presentation, run: LiveRun, shown_step: int | None) -> None:
-    """The story's caption(s) for the shown step (None, before Run: step 0's)."""
-    if not look.captions:
-        return
-    shown = captions_at(look.captions, find_moments(run_so_far(run)), shown_step)
-    if shown:       # one box, whatever the number of captions: each box's padding costs height
-        text = " ".join(escape(c.text, quote=False) for c in shown)
-        st.html(f'{CAPTION_CSS}<div class="{CAPTION_CLASS}" style="font-size:{look.caption_px}px">{text}</div>')

@@ -33,13 +33,14 @@ from unlearn_core.experiment import Experiment, MethodRun, run_method
 from unlearn_core.projection import MapProjection
 
 from .app_config import AppConfig
-from .background import Job
+from .jobs.background import Job
+from .jobs.board import JobBoard
 from .compare_table import column_help, results_table, styled
-from .job_progress import wait_for_job
-from .figures import MapFrame, class_color, map_figure
+from .jobs.progress import wait_for_job
+from .figures import MapFrame, map_figure, method_color
 from .hover_images import show_hover_images
-from .live_run import PreparedMap
-from .resources import prepare_job, reference_job, retry_prepare
+from .live.prepared_map import PreparedMap
+from .jobs.resources import prepare_job, reference_job, retry_prepare
 from .sidebar import current_config
 
 FIGURE_1 = ("contrastive", "neggrad", "finetune")       # the paper's Figure 1, made live
@@ -113,7 +114,7 @@ def forget_curve_figure(runs: list[MethodRun], mode: str, num_classes: int) -> g
         evaluated = [s for s in run.steps if s.eval is not None]
         steps = [s.step for s in evaluated]
         last = max(last, *steps)
-        color = class_color(i)
+        color = method_color(method)
         fig.add_trace(go.Scatter(x=steps, y=[s.eval[key] for s in evaluated], mode="lines+markers",
                                  name=FORGET_CURVE_PREFIX + METHOD_TITLES.get(method, method),
                                  line=dict(color=color), marker=dict(size=4)))
@@ -136,10 +137,13 @@ def forget_curve_figure(runs: list[MethodRun], mode: str, num_classes: int) -> g
 # Streamlit
 # ---------------------------------------------------------------------------------------------------
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def compare_job(prep_key: Experiment, points: int, plan: Plan, _prepared: PreparedMap, _ref_job: Job) -> Job:
-    """One comparison per (experiment, map size, methods and their configurations), shared by sessions."""
-    return Job("compare", lambda job: run_plan(_prepared, _ref_job, plan, job)).start()
+# One comparison per (experiment, map size, methods and their configurations), shared by sessions. A board,
+# not st.cache_resource: a cancelled comparison must give way to a new one for every session (JobBoard.get).
+COMPARISONS = JobBoard("compare", max_entries=4)
+
+
+def compare_job(prep_key: Experiment, points: int, plan: Plan, prepared: PreparedMap, ref_job: Job) -> Job:
+    return COMPARISONS.get((prep_key, points, plan), lambda job: run_plan(prepared, ref_job, plan, job))
 
 
 def render_compare() -> None:
@@ -179,10 +183,11 @@ def render_compare() -> None:
         wait_for_job(run_job, "Comparing")
         st.stop()
     if not run_job.ok:
-        st.error(f"The comparison failed: {run_job.error or run_job.failure.strip().splitlines()[-1]}")
+        st.error(f"The comparison did not finish: {run_job.why_not_ok}")
         if run_job.failure:
             with st.expander("Details"):
                 st.code(run_job.failure)
+        st.button("Try again", key="compare_retry", on_click=COMPARISONS.discard, args=((prep_key, cfg.view.points, plan),))
         st.stop()
     _show(run_job.result, prepared, cfg)
 

@@ -59,17 +59,27 @@ PROJECTOR = FigureStyle(font=16, legend_font=15, point=9, forget_point=13, start
                         curve_width=4.0, curve_marker=8, map_height=440, accuracy_height=250, loss_height=300,
                         plotly_legend=False, legend_inside=True)
 
-# Eval-set curves per mode: (key in Step.eval, label). Sample mode's test-eval curve is the threshold.
-CURVES = {
-    "class": (("forget_train_acc", "forget-train D^u_tr"), ("forget_test_acc", "forget-test D^u_ts"),
-              ("remain_test_acc", "remaining-test D^r_ts")),
-    "sample": (("forget_train_acc", "forget-eval D^u_eval"),),
+# Eval-set curves per mode: (key in Step.eval, label, colour). One colour per eval set on every page and in
+# every download; none of them the threshold's firebrick. Sample mode's test-eval curve is the threshold.
+EVAL_CURVES = {
+    "class": (("forget_train_acc", "forget-train D^u_tr", "#f58518"), ("forget_test_acc", "forget-test D^u_ts", "#7b4fa0"),
+              ("remain_test_acc", "remaining-test D^r_ts", "#4c78a8")),
+    "sample": (("forget_train_acc", "forget-eval D^u_eval", "#f58518"),),
 }
+THRESHOLD_COLOR = "firebrick"
+# One colour per method, the same on Side by side, Compare and in the downloads.
+METHOD_COLORS = {"contrastive": "#1f77b4", "neggrad": "#d62728", "finetune": "#2ca02c", "retrain": "#7f7f7f",
+                 "fisher": "#9467bd", "boundary_shrink": "#8c564b", "boundary_expanding": "#e377c2",
+                 "scrub": "#bcbd22", "unsir": "#17becf", "random_labels": "#ff7f0e", "salun": "#393b79"}
 SAMPLE_THRESHOLD = ("test_acc", f"{THRESHOLD_PREFIX}: test-eval accuracy D^ts_eval")
 
 
 def class_color(c: int) -> str:
     return PALETTE[c % len(PALETTE)]
+
+
+def method_color(method: str) -> str:
+    return METHOD_COLORS.get(method, "#444444")
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,10 +18,10 @@ import streamlit as st
 from unlearn_core.experiment import Prepared, Reference
 from unlearn_core.metrics import infer, mia_member_flags
 
-from .thumbnails import png_data_uri
+from .live.thumbnails import png_data_uri
 
 SHOWN = 24                            # thumbnails drawn at most: enough to see a pattern, light to send
-STATE_KEY = "unlearn.member_samples"  # (the LiveRun asked about, its RememberedSamples or None until computed)
+STATE_KEY = "unlearn.member_samples"  # (the Recording asked about, its RememberedSamples or None until computed)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .app_config import AppConfig
-from .story import Caption, Moment
+from .live.story import Caption, Moment
 
 PRESETS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presets.json"
 

@@ -3,15 +3,16 @@
     metrics_table(run.final.metrics, reference, mode)     # pandas DataFrame, in percent
     cost_markdown(run.final, reference)                   # FLOPs and wall-clock against retraining, in words
     guard_message(run.final)                              # the utility guard's warning, or None
-    report_json(run, reference, cfg)                      # the CLI's report object (+ "app_config", "where_forgotten")
-    where_forgotten(run, reference)                       # class-wise accuracy and the forget samples' predictions
-    curves_csv(run)                                       # one row per step
-    figures_html(run, thumbnails)                         # one self-contained page: map (animated), curves
+    report_json(rec, reference, cfg)                      # the CLI's report object (+ "app_config", "where_forgotten")
+    where_forgotten(rec, reference)                       # class-wise accuracy and the forget samples' predictions
+    curves_csv(rec)                                       # one row per step
+    player_html(prepared, rec)                            # one self-contained page: the player, every frame
 
 No Streamlit here: the page offers these through st.download_button with deferred data.
 """
 from __future__ import annotations
 
+import html
 import json
 import threading
 import weakref
@@ -19,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
+import plotly
 
 from unlearn_core import Step, class_outcome
 from unlearn_core.cost import run_cost, speedup_text
@@ -29,11 +29,12 @@ from unlearn_core.leaving_cluster import embedding_measures
 from unlearn_core.metrics import GAP_KEYS, METRIC_KEYS, METRIC_LABELS, gaps_to_retrain, infer
 
 from .app_config import AppConfig
-from .figures import accuracy_figure, loss_figure, map_figure
-from .live_run import LiveRun
+from .classroom import Presentation
+from .live.payload import Lane, player_data
+from .live.prepared_map import PreparedMap
+from .live.recording import Recording
 
-HOVER_SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "hover_images.js"
-ANIMATION_FRAMES = 60      # the downloaded map animates over at most this many recorded frames
+PLAYER_SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "player.js"
 
 # Short row names; the long meaning (with the direction that is good) comes from METRIC_LABELS.
 ROW_NAMES = {
@@ -98,14 +99,14 @@ def guard_message(final: Step) -> str | None:
             f"damaged what it should keep: try a lower learning rate or keep the CE term.")
 
 
-def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:
+def report_json(rec: Recording, reference: Reference, cfg: AppConfig) -> str:
     """The CLI's report (unlearn_core.experiment.build_report) for this run, plus the app's URL settings."""
-    report = build_report(run.prep, run.evaluated, reference)     # run.evaluated ends with the closing Step
+    report = build_report(rec.prep, rec.evaluated, reference)     # rec.evaluated ends with the closing Step
     # The shared reference measured the retrain on the probe set of whichever session built it first; this
     # run's map may have another point count, so the target is measured on this run's own probe set.
-    report["embedding"]["retrain"] = embedding_measures(reference.retrain.model, run.prep.data, run.prep.split,
-                                                        run.prep.device)
-    report["where_forgotten"] = where_forgotten(run, reference)
+    report["embedding"]["retrain"] = embedding_measures(reference.retrain.model, rec.prep.data, rec.prep.split,
+                                                        rec.prep.device)
+    report["where_forgotten"] = where_forgotten(rec, reference)
     report["app_config"] = cfg.to_query()      # open the app with these URL parameters to see this run again
     return json.dumps(report, indent=2)
 
@@ -113,77 +114,52 @@ def report_json(run: LiveRun, reference: Reference, cfg: AppConfig) -> str:
 # where_forgotten's results per run (with the reference they were measured against). The page and the JSON
 # download (built on another thread) share them, and the lock keeps two inference passes off the unlearned
 # model at once: infer() switches a model to eval mode and back, which a concurrent pass would undo midway.
-_WHERE_FORGOTTEN: "weakref.WeakKeyDictionary[LiveRun, tuple[Reference, dict]]" = weakref.WeakKeyDictionary()
+_WHERE_FORGOTTEN: "weakref.WeakKeyDictionary[Recording, tuple[Reference, dict]]" = weakref.WeakKeyDictionary()
 _WHERE_FORGOTTEN_LOCK = threading.Lock()
 
 
-def where_forgotten(run: LiveRun, reference: Reference) -> dict:
+def where_forgotten(rec: Recording, reference: Reference) -> dict:
     """The report's "where_forgotten" (unlearn_core.class_outcome.where_forgotten): test accuracy per class of
     the original, unlearned and retrain models, and the forget samples' true-vs-predicted counts for the
     unlearned and retrain models. Five inference passes, made once per run and reference."""
     with _WHERE_FORGOTTEN_LOCK:
-        held = _WHERE_FORGOTTEN.get(run)
+        held = _WHERE_FORGOTTEN.get(rec)
         if held is None or held[0] is not reference:
-            prep = run.prep
-            models = {"original": prep.original.model, "unlearned": run.model, "retrain": reference.retrain.model}
+            prep = rec.prep
+            models = {"original": prep.original.model, "unlearned": rec.model, "retrain": reference.retrain.model}
             test = {name: class_outcome.test_outputs(model, prep.data, prep.device) for name, model in models.items()}
             forget = {name: infer(models[name], prep.data, "train", prep.split.forget_train, prep.device)
                       for name in ("unlearned", "retrain")}
             held = reference, class_outcome.where_forgotten(test, forget, prep.split.num_classes)
-            _WHERE_FORGOTTEN[run] = held
+            _WHERE_FORGOTTEN[rec] = held
         return held[1]
 
 
-def curves_csv(run: LiveRun) -> str:
+def curves_csv(rec: Recording) -> str:
     """One row per step: the loss terms, and where evaluated the eval accuracies, the termination test and
     the leaving-the-cluster numbers (own_class_knn, centroid_margin)."""
-    losses = pd.DataFrame(run.losses, columns=["step", "round", "L_UL", "L_CE", "total"])
-    evals = pd.DataFrame([{"step": s.step, "seconds": s.seconds, **(s.eval or {}),
+    losses = pd.DataFrame(rec.losses, columns=["step", "round", "L_UL", "L_CE", "total"])
+    evals = pd.DataFrame([{"step": s.step, "seconds": s.seconds, "engine_cpu_seconds": s.cpu_seconds, **(s.eval or {}),
                            "termination_value": s.termination.value if s.termination else None,
                            "termination_threshold": s.termination.threshold if s.termination else None,
                            "termination_fired": s.termination.fired if s.termination else None,
                            **(s.embedding or {})}
-                          for s in run.evaluated])
+                          for s in rec.evaluated])
     table = losses.merge(evals, on="step", how="outer") if len(evals) else losses
     return table.sort_values("step").to_csv(index=False)
 
 
-def animated_map(run: LiveRun) -> go.Figure:
-    """The map with a slider (and play button) over up to ANIMATION_FRAMES recorded frames."""
-    with run.frames_lock:          # a live tick may be recording frames meanwhile (downloads run on a thread)
-        last = len(run.frames) - 1
-        picks = sorted(set(np.linspace(0, last, min(ANIMATION_FRAMES, last + 1)).round().astype(int).tolist()))
-        figures = {i: map_figure(run.map_frame(i)) for i in picks}
-        names = {i: str(run.frames[i].step) for i in picks}
-    fig = go.Figure(figures[last].data, figures[last].layout)
-    fig.frames = [go.Frame(data=figures[i].data, name=names[i], layout=dict(title_text=figures[i].layout.title.text))
-                  for i in picks]
-    steps = [dict(method="animate", label=names[i], args=[[names[i]], dict(
-        mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))]) for i in picks]
-    fig.update_layout(
-        legend=dict(orientation="v", x=1.01, y=1, xanchor="left", yanchor="top"),
-        sliders=[dict(active=len(picks) - 1, steps=steps, currentvalue=dict(prefix="step "), x=0.1, len=0.9,
-                      y=0, yanchor="top", pad=dict(t=20))],
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=0, xanchor="left", yanchor="top",
-                          pad=dict(t=45), buttons=[dict(label="Play", method="animate", args=[None, dict(
-                              frame=dict(duration=250, redraw=True), fromcurrent=False, transition=dict(duration=0))])])],
-        height=fig.layout.height + 60, margin=dict(b=90))
-    return fig
-
-
-def figures_html(run: LiveRun, thumbnails: list[str]) -> str:
-    """One self-contained HTML page (plotly.js inlined: it works offline) with the animated map, the
-    accuracy curves and the loss curves; hovering a map point shows its image, as in the app."""
-    mode, classes = run.prep.split.mode, run.prep.split.num_classes
-    figures = [animated_map(run), accuracy_figure(run.evaluated, mode, classes, run.final), loss_figure(run.losses)]
-    for fig in figures:      # outside Streamlit: plotly's own light theme, and room for the axis labels
-        fig.update_layout(template="plotly_white", margin=dict(l=70, r=20))
-    # auto_play off: the page opens on the frame the run ended with; Play replays the run.
-    parts = [pio.to_html(fig, full_html=False, include_plotlyjs=i == 0, auto_play=False)
-             for i, fig in enumerate(figures)]
-    title = f"Contrastive unlearning: {run.exp.data.dataset}, {mode} mode, step {run.step}"
-    hover = HOVER_SCRIPT.read_text() + f"\nunlearnHoverImages({json.dumps(thumbnails)});\n"
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title></head>\n<body "
-            f"style='font-family:sans-serif;max-width:1100px;margin:auto'>\n<h2>{title}</h2>\n"
-            f"<p>{run.final.stop_reason if run.final else 'run not finished'}</p>\n" + "\n".join(parts) +
-            f"\n<script>\n{hover}</script>\n</body></html>\n")
+def player_html(prepared: PreparedMap, rec: Recording, look: Presentation = Presentation()) -> str:
+    """One self-contained page: the app's own player (assets/player.js) with every frame of the run inside and
+    plotly.js inlined, so it plays offline: Run, Step, Replay, the speed, the timeline, hover images."""
+    lanes = [Lane(rec, "Contrastive", rec.exp.method)]
+    data = player_data(prepared, lanes, look, {"static": None, "lanes": {}, "served": 0}, target=None)
+    data["standalone"] = True
+    plotly_js = (Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js").read_text()
+    title = f"Contrastive unlearning: {rec.exp.data.dataset}, {rec.prep.split.mode} mode, step {rec.step}"
+    blob = json.dumps(data).replace("</", "<\\/")          # nothing in the data may close the script element
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>\n"
+            f"<body style='font-family:sans-serif;margin:1rem 2rem'>\n<h2>{html.escape(title)}</h2>\n"
+            f"<p>{html.escape(rec.final.stop_reason if rec.final else 'run not finished')}</p>\n"
+            f"<div id='player'></div>\n<script>{plotly_js}</script>\n<script>{PLAYER_SCRIPT.read_text()}\n"
+            f"unlearnMountPlayer(document.getElementById('player'), {blob});\n</script>\n</body></html>\n")

@@ -15,10 +15,10 @@ import streamlit as st
 from unlearn_core.experiment import Reference
 from unlearn_core.metrics import METRIC_LABELS
 
-from .background import Job
+from .jobs.background import Job
 from .forget_figures import class_accuracy_figure, destinations_text, forget_confusion_figure
-from .job_progress import wait_for_job
-from .live_run import LiveRun
+from .jobs.progress import wait_for_job
+from .live.recording import Recording
 from .member_samples import render_member_samples
 from .results import cost_markdown, guard_message, metrics_table, unlearned_metrics, where_forgotten
 
@@ -37,7 +37,7 @@ COLUMNS = {
 }
 
 
-def render_results(run: LiveRun, ref_job: Job, mode: str) -> None:
+def render_results(run: Recording, ref_job: Job, mode: str) -> None:
     final = run.final
     st.subheader("Results")
     message = guard_message(final)
@@ -58,7 +58,7 @@ def render_results(run: LiveRun, ref_job: Job, mode: str) -> None:
     if reference is not None:
         st.markdown(cost_markdown(final, reference))
     elif ref_job.done:
-        st.error(f"The retrain reference failed: {ref_job.error or ref_job.failure.strip().splitlines()[-1]}")
+        st.error(f"The retrain reference is not available: {ref_job.why_not_ok}")
     else:
         st.caption("The original and retrain columns, the privacy score and the cost against retraining fill in "
                    "when the retrain reference is ready (it runs in the background; it is cached for next time).")
@@ -68,7 +68,7 @@ def render_results(run: LiveRun, ref_job: Job, mode: str) -> None:
     render_member_samples(run, reference)
 
 
-def _where_forgotten(run: LiveRun, reference: Reference) -> None:
+def _where_forgotten(run: Recording, reference: Reference) -> None:
     split, names = run.prep.split, run.prep.data.class_names
     st.markdown("##### Where the forgotten samples go")
     with st.spinner("Measuring every class on the test set"):

@@ -22,8 +22,8 @@ from unlearn_core.sweep import (ERROR, NOT_TERMINATED, RAY_INSTALL_HINT, SCHEDUL
                                 read_table, run_command, run_sweep, searchable, trials)
 from unlearn_core.sweep.space import SEED
 
-from .background import Job
-from .job_progress import wait_for_job
+from .jobs.background import Job
+from .jobs.progress import wait_for_job
 from .sidebar import current_config
 from .sweep_figures import parallel_figure, pareto_figure, searched_columns, trials_view
 

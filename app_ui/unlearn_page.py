@@ -1,70 +1,46 @@
-"""The Unlearn page: the live run, its map and curves, and its results.
+"""The Unlearn page: the run's player (map and curves), then, once the run has stopped, its results.
 
     render_unlearn()      # pages/unlearn.py calls this
 
-Per session (st.session_state[STATE_KEY]) a RunState holds the configuration and a RunController (a plain
-state machine around the LiveRun: idle / running / paused / stopped, Run, Pause, Step, Reset, Seek,
-Replay). This page only draws the controller's state and forwards clicks to it: run_controls.py draws the
-buttons and the speed, live_view.py the ticking fragment, the timeline and the figures. Changing a
-setting drops the run (the generator and its model copy); the speed and the frame rate do not.
+The run is a shared Recording (app_ui/live/recording.py): the engine computes it in the background at its
+own pace, and the browser's player plays it (app_ui/live/player.py). Sessions with the same settings watch
+the same recording; changing a setting shows that setting's recording; how it is drawn (trails, classroom
+mode, the speed) never changes which.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass, replace
 
 import streamlit as st
 
 from unlearn_core import UserInputError
 
 from .app_config import AppConfig
-from .background import Job
 from .classroom import Presentation, present_href, render_present_header
-from .job_progress import wait_for_job
-from .hover_images import show_hover_images
-from .live_run import LiveRun, PreparedMap
-from .live_view import render_live_view
+from .jobs.background import Job
+from .jobs.progress import wait_for_job
+from .jobs.resources import prepare_job, reference_job, retry_prepare
+from .live.player import Lane, render_player, selected_point
+from .live.point_details import render_point_details
+from .live.prepared_map import PreparedMap
+from .live.recording import RECORDINGS, Recording, clock_label
+from .live.retrain_target import retrain_target
 from .preset_cost import preset_cost_text
 from .presets import load_presets, matching_preset, preset_by_id
-from .resources import prepare_job, reference_job, retry_prepare
-from .retrain_target import retrain_target
-from .results import curves_csv, figures_html, report_json
+from .results import curves_csv, player_html, report_json
 from .results_view import render_results
-from .run_controller import RunController, Status
-from .run_controls import render_controls, session_speed
 from .sidebar import apply_config, current_config
 
-STATE_KEY = "unlearn_run"
+PLAYER_KEY = "unlearn.player"
 AUTORUN_KEY = "unlearn_autorun"        # set by the landing page: start running as soon as the model is ready
-
-
-@dataclass
-class RunState:
-    cfg: AppConfig                    # the configuration the run was started with
-    prepared: PreparedMap             # the shared data, original model and map it runs on
-    controller: RunController
-    retrain_measures: dict | None = None      # the retrain's leaving-the-cluster numbers on this map's probe set
-
-    @property
-    def run(self) -> LiveRun:
-        return self.controller.live
-
-    @property
-    def status(self) -> Status:
-        return self.controller.status
-
-
-def _state() -> RunState:
-    return st.session_state[STATE_KEY]
+TARGETS_KEY = "unlearn.retrain_targets"  # per session: {id(prepared): RetrainTarget}
 
 
 def _on_preset(preset_id: str) -> None:
     apply_config(preset_by_id(preset_id).apply(current_config()))
 
 
-def _new_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
-    exp = cfg.experiment()
-    return RunState(cfg, prepared, RunController(lambda: LiveRun(prepared, exp), fps=cfg.view.fps,
-                                                 speed=session_speed(), wait_for_draw=True))
+def recording_for(cfg: AppConfig, prepared: PreparedMap) -> Recording:
+    """The shared recording of this configuration on this map (idle until someone presses Run)."""
+    return RECORDINGS.get(prepared, cfg.experiment())
 
 
 # ---- the page ---------------------------------------------------------------------------------------
@@ -90,20 +66,22 @@ def render_unlearn() -> None:
         _show_failure(job, cfg)
         st.stop()
     prepared: PreparedMap = job.result
-    state = _ensure_state(cfg, prepared)
-
-    show_hover_images(prepared.thumbnails)
+    rec = recording_for(cfg, prepared)
     if not look.present:
-        _facts(state, prepared)
-    render_controls(state.controller)
-    render_live_view(lambda: _state().controller, prepared.preview, look, _retrain_measures(state, cfg))
-    if state.status is Status.STOPPED and state.run.final is not None:
-        _results(state, prepared, cfg)
-    _downloads(state, prepared, cfg)
+        _facts(prepared, rec)
+    render_player(PLAYER_KEY, prepared, [Lane(rec, "Contrastive", "contrastive")], look,
+                  autoplay=st.session_state.pop(AUTORUN_KEY, False),
+                  get_target=lambda: _retrain_target(cfg, prepared, rec),
+                  below=lambda: _point_details(prepared, rec))
+    if not look.present:
+        _story(cfg)
+    if rec.final is not None:
+        render_results(rec, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
+        _downloads(rec, prepared, cfg, look)
     with st.expander("What the map shows", expanded=False):
         st.markdown(MAP_EXPLAINER.format(points=len(prepared.prep.split.probe),
                                          forget=int(prepared.prep.split.probe_is_forget.sum()),
-                                         k=prepared.projection.settings.k))
+                                         k=prepared.projection.settings.k, clock=clock_label(rec.clock)))
 
 
 def _preset_bar(cfg: AppConfig) -> None:
@@ -113,6 +91,10 @@ def _preset_bar(cfg: AppConfig) -> None:
         cost = preset_cost_text(preset, cfg)      # said before the click: a first visit may train for hours
         col.button(preset.title, key=f"preset_{preset.id}", on_click=_on_preset, args=(preset.id,),
                    width="stretch", help=preset.story + (f"\n\n{cost}" if cost else ""))
+
+
+def _story(cfg: AppConfig) -> None:
+    """The preset's story, under the player (above it, it pushed the map below a laptop's first screen)."""
     current = matching_preset(cfg)
     if current is not None:
         cost = preset_cost_text(current, cfg)
@@ -126,77 +108,74 @@ def _show_failure(job: Job, cfg: AppConfig) -> None:
         if "fetch them with" in job.error or "put the images under" in job.error:
             st.info("This dataset's files are not on this machine. Run the command above once (it downloads "
                     "into the data folder), or pick **digits** in the sidebar: it works offline.")
+    elif job.cancelled is not None:
+        st.info(f"Preparing was cancelled: {job.cancelled}.")
     else:
         st.error("Preparing the experiment failed unexpectedly (a bug, not your settings).")
         with st.expander("Details"):
-            st.code(job.failure)
+            st.code(job.failure or "")
     st.button("Try again", on_click=retry_prepare, args=(cfg.prep_key(), cfg.view.points))
 
 
-def _ensure_state(cfg: AppConfig, prepared: PreparedMap) -> RunState:
-    """The session's run for this configuration; a different configuration drops the old run."""
-    state: RunState | None = st.session_state.get(STATE_KEY)
-    # How a run is drawn (frame rate, trails, classroom mode) does not change it: a change there keeps it.
-    view_only = lambda c: replace(c, view=c.view.for_the_run())  # noqa: E731
-    if state is None or view_only(state.cfg) != view_only(cfg) or state.prepared is not prepared:
-        if state is not None:
-            state.controller.close()
-            if state.run.started:
-                st.toast("Settings changed: the run was reset.")
-        state = _new_state(cfg, prepared)
-        st.session_state[STATE_KEY] = state
-    state.cfg = cfg
-    state.controller.fps = cfg.view.fps
-    if st.session_state.pop(AUTORUN_KEY, False) and state.status is Status.IDLE:
-        state.controller.run()
-    return state
-
-
-def _facts(state: RunState, prepared: PreparedMap) -> None:
+def _facts(prepared: PreparedMap, rec: Recording) -> None:
     prep, split = prepared.prep, prepared.prep.split
     what = (f"class {prep.data.class_names[split.forget_class]}" if split.mode == "class"
             else f"{len(split.forget_train)} samples")
-    source = "read from the cache" if prep.original.from_cache else "trained just now"
+    source = "from the cache" if prep.original.from_cache else "trained just now"
     st.caption(f"{prep.exp.data.dataset} · {prep.exp.model.name} · forgetting {what} "
                f"({len(split.forget_train)} of {len(prep.data.train_y)} training samples) · map: "
-               f"{len(split.probe)} samples, {int(split.probe_is_forget.sum())} of them forget samples · original "
-               f"model: {prep.original.seconds:.1f} s of training, {source} · device {prep.device}")
+               f"{len(split.probe)} samples, {int(split.probe_is_forget.sum())} to forget · original model "
+               f"{source} ({prep.original.seconds:.1f} s of training) · device {prep.device} · engine seconds: "
+               f"{'its thread CPU time' if rec.clock == 'cpu' else 'wall clock'}")
 
 
-def _retrain_measures(state: RunState, cfg: AppConfig) -> dict | None:
-    """The curves' target, once the run stopped and the retrain reference is ready (asking for it earlier
-    would start a retraining that may take minutes while the class watches the run)."""
-    if state.retrain_measures is None and state.run.final is not None:
-        job = reference_job(cfg.prep_key(), state.prepared.prep)
-        if job.ok:
-            state.retrain_measures = retrain_target(state.prepared, job.result.retrain.model).measures
-    return state.retrain_measures
+def _retrain_target(cfg: AppConfig, prepared: PreparedMap, rec: Recording):
+    """Where retraining puts the forget samples (stars and the curves' target), once the run has stopped and
+    the retrain reference is ready: asking for it earlier would start a retraining beside the run."""
+    if rec.final is None:
+        return None
+    targets = st.session_state.setdefault(TARGETS_KEY, {})
+    if id(prepared) not in targets:
+        job = reference_job(cfg.prep_key(), prepared.prep)
+        if not job.ok:
+            return None
+        targets[id(prepared)] = retrain_target(prepared, job.result.retrain.model)
+    return targets[id(prepared)]
 
 
-def _results(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
-    render_results(state.run, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
+def _point_details(prepared: PreparedMap, rec: Recording) -> None:
+    selected = selected_point(PLAYER_KEY)
+    frame = probe = embeddings = None
+    if selected is not None:
+        probe = selected["probe"]
+        frame = rec.map_frame_at(selected["step"]) if rec.frames else None
+        kept = rec.embeddings_at(frame.step) if frame is not None else None
+        if frame is None:                          # before Run: the original model's map
+            frame_view, embeddings = prepared.preview(), prepared.projection.reference
+        else:
+            frame_view = rec.map_view(frame)
+            embeddings = kept[1] if kept is not None and kept[0] == frame.step else None
+        frame = frame_view
+    render_point_details(frame, probe, embeddings, prepared.thumbnails,
+                         clear=lambda: st.session_state.pop(f"{PLAYER_KEY}.selected", None))
 
 
-def _downloads(state: RunState, prepared: PreparedMap, cfg: AppConfig) -> None:
-    run = state.run
-    if not run.frames:
-        return
-    name = f"unlearn-{cfg.data.dataset}-{cfg.forget.mode}-seed{cfg.forget.seed}-step{run.step}"
+def _downloads(rec: Recording, prepared: PreparedMap, cfg: AppConfig, look: Presentation) -> None:
+    name = f"unlearn-{cfg.data.dataset}-{cfg.forget.mode}-seed{cfg.forget.seed}-step{rec.step}"
     cols = st.columns(3)
-    job = reference_job(cfg.prep_key(), prepared.prep) if run.final is not None else None
-    ready = job is not None and job.ok
-    cols[0].download_button("Run (JSON)", data=(lambda: report_json(run, job.result, cfg)) if ready else "",
+    job = reference_job(cfg.prep_key(), prepared.prep)
+    ready = job.ok
+    cols[0].download_button("Run (JSON)", data=(lambda: report_json(rec, job.result, cfg)) if ready else "",
                             file_name=f"{name}.json", mime="application/json", disabled=not ready,
                             on_click="ignore", key="dl_json",
                             help="The CLI's report: configuration, metrics of original / unlearned / retrain, "
-                                 "history. Available when the run has stopped and the retrain reference is ready.")
-    cols[1].download_button("Curves (CSV)", data=lambda: curves_csv(run), file_name=f"{name}.csv", mime="text/csv",
+                                 "history. Available when the retrain reference is ready.")
+    cols[1].download_button("Curves (CSV)", data=lambda: curves_csv(rec), file_name=f"{name}.csv", mime="text/csv",
                             on_click="ignore", key="dl_csv", help="One row per step: losses, eval accuracies, "
-                                                                  "termination test.")
-    cols[2].download_button("Figures (HTML)", data=lambda: figures_html(run, prepared.thumbnails),
-                            file_name=f"{name}.html", mime="text/html", on_click="ignore", key="dl_html",
-                            help="One self-contained page: the map animated over the run, the curves; "
-                                 "works offline.")
+                                                                  "termination test, engine seconds.")
+    cols[2].download_button("Player (HTML)", data=lambda: player_html(prepared, rec, look), file_name=f"{name}.html",
+                            mime="text/html", on_click="ignore", key="dl_html",
+                            help="The same player as this page, every frame inside: plays offline.")
 
 
 MAP_EXPLAINER = """
@@ -209,6 +188,11 @@ original space with the rotation that best superimposes the remaining samples (o
 - a forget sample that lands in another class's cluster now *resembles* that class to the encoder;
 - faded dots are remaining samples, coloured by their true class; diamonds are forget samples, coloured by the
   class the model now **predicts**, with a grey trail from where they started (hollow circles).
+
+**Recorded, then played.** The engine computes the run in the background at its own pace and records every
+step; your browser plays the recording (Run, Pause, Step, Replay, the speed and the timeline act on what you
+see, and the engine may be ahead). Everyone with the same settings watches the same recording. The seconds
+beside the step are the engine's own compute: {clock}.
 
 Why not UMAP's own `transform()` on every frame: on a 2-core CPU it took 1.7 s for 1,000 points, where the
 alignment and placement take about 16 ms (`python -m bench.app_frame`). Hover a point to see its image, its true

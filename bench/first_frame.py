@@ -28,11 +28,11 @@ from dataclasses import replace
 import plotly.io as pio
 
 from app_ui.app_config import AppConfig
-from app_ui.background import Job
+from app_ui.jobs.background import Job
 from app_ui.figures import map_figure
 from app_ui.live_run import LiveRun
 from app_ui.run_controller import RunController
-from app_ui.resources import build_prepared_map
+from app_ui.jobs.resources import build_prepared_map
 
 from .common import median, print_figures
 

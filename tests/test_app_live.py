@@ -10,7 +10,7 @@ import pytest
 from app_testing import TINY_EPOCHS, figures, open_page, step_line, trace_names, values, wait_until_prepared
 from app_ui.app_config import AppConfig
 from app_ui.figures import FORGET_TRACE, TERMINATION_PREFIX, THRESHOLD_PREFIX, TRAIL_TRACE
-from app_ui.resources import reference_job
+from app_ui.jobs.resources import reference_job
 from app_ui.results import curves_csv, figures_html, report_json
 
 

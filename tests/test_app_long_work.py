@@ -13,9 +13,9 @@ from unlearn_core import ModelConfig
 
 from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
 from app_ui import cost_estimate
-from app_ui.background import Job
-from app_ui.job_board import JobBoard
-from app_ui.resources import prepare_job
+from app_ui.jobs.background import Job
+from app_ui.jobs.board import JobBoard
+from app_ui.jobs.resources import prepare_job
 
 WAIT = 120
 

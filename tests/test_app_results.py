@@ -12,7 +12,7 @@ import pytest
 from app_testing import TINY_EPOCHS, figures, open_page, values, wait_until_prepared
 from app_ui.compare_table import NOT_APPLICABLE, results_table, styled
 from app_ui.member_samples import SHOWN, STATE_KEY, remembered_samples, thumbnails_html
-from app_ui.resources import reference_job
+from app_ui.jobs.resources import reference_job
 from app_ui.results import cost_markdown, guard_message, metrics_table, unlearned_metrics, where_forgotten
 from unlearn_core import unlearn
 from unlearn_core.compare import summarise

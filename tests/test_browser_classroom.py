@@ -15,7 +15,7 @@ from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, server 
 
 from app_ui.classroom import CAPTION_CLASS
 from app_ui.presets import preset_by_id
-from app_ui.story import Moment
+from app_ui.live.story import Moment
 
 PRESET = "forget-digit"
 MAP_POINTS = 200

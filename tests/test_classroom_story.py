@@ -10,7 +10,7 @@ import pytest
 from app_testing import TINY_EPOCHS
 from app_ui.app_config import AppConfig
 from app_ui.presets import load_presets
-from app_ui.story import Caption, Moment, RunSoFar, captions_at, find_moments
+from app_ui.live.story import Caption, Moment, RunSoFar, captions_at, find_moments
 from unlearn_core import Outcome, prepare, unlearn
 from unlearn_core.steps import Step, Termination
 

@@ -12,7 +12,7 @@ from app_testing import TINY_EPOCHS, figures, open_page, values, wait_until_prep
 from app_ui import live_run
 from app_ui.figures import MapFrame
 from app_ui.live_run import LiveRun, PreparedMap
-from app_ui.point_details import HIGHLIGHT_TRACE, SELECTED_KEY, details_html, nearest_neighbours, selection_after_click
+from app_ui.live.point_details import HIGHLIGHT_TRACE, SELECTED_KEY, details_html, nearest_neighbours, selection_after_click
 from unlearn_core.metrics import infer
 from unlearn_core.projection import MapProjection, MapSettings
 

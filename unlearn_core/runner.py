@@ -116,15 +116,16 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     # Last good weights (parameters and buffers), refreshed before every update: a non-finite loss or
     # weight restores them, so the model handed back is never NaN.
     good = [t.detach().clone() for t in model.state_dict().values()]
-    elapsed = 0.0
+    elapsed = cpu = 0.0
 
     def timed(work):
-        nonlocal elapsed
-        start = time.perf_counter()
+        nonlocal elapsed, cpu
+        start, start_cpu = time.perf_counter(), time.thread_time()
         result = work()
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - start
+        cpu += time.thread_time() - start_cpu
         return result
 
     def observe(step_no: int, round_no: int, losses: dict) -> Step | None:
@@ -141,7 +142,8 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
                 probe = probe_frame(model, data, split, device)
         if accs is not None:
             embedding = leaving_cluster_now(probe)
-        return Step(step_no, round_no, losses, elapsed, meter.total, accs, term, probe, embedding=embedding)
+        return Step(step_no, round_no, losses, elapsed, meter.total, accs, term, probe, embedding=embedding,
+                    cpu_seconds=cpu)
 
     def leaving_cluster_now(probe: ProbeFrame | None) -> dict:
         """The model's leaving-the-cluster numbers on the probe set (leaving_cluster.py), measured beside
@@ -175,7 +177,7 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
             probe = probe_frame(model, data, split, device)      # after meter.close(): not counted
         embedding = step.embedding if step.embedding is not None else leaving_cluster_now(probe)
         metrics, forget_outputs = evaluate_with_outputs(model, data, split, device) if final_metrics else (None, None)
-        return replace(step, seconds=elapsed, flops=flops, eval=accs, termination=term, probe=probe,
+        return replace(step, seconds=elapsed, cpu_seconds=cpu, flops=flops, eval=accs, termination=term, probe=probe,
                        embedding=embedding, metrics=metrics, outcome=outcome, stop_reason=reason,
                        utility_guard=guard, forget_outputs=forget_outputs)
 
@@ -193,7 +195,7 @@ def unlearn(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
         load(now)
         if not finite:
             return step
-        return replace(step, seconds=elapsed, flops=meter.total, eval=accs, embedding=embedding,
+        return replace(step, seconds=elapsed, cpu_seconds=cpu, flops=meter.total, eval=accs, embedding=embedding,
                        termination=termination_test(split.mode, split.num_classes, accs))
 
     first_eval: dict = {}

@@ -62,6 +62,10 @@ class Step:
     stop_reason: str | None = None                # the outcome in words, with its figures, for people
     utility_guard: dict | None = None             # closing Step: {"drop", "margin", "tripped"} (runner.py)
     forget_outputs: Any = None                    # closing Step: metrics.Outputs on D^u_tr (for privacy_score)
+    # The same work's CPU time on the engine's own thread (time.thread_time): what the run cost this process,
+    # whatever else the machine did meanwhile. Complete only where torch computes on that thread (one intra-op
+    # thread, a CPU device); the app records runs that way (app_ui/live/recording.py says so on the page).
+    cpu_seconds: float = 0.0
 
     @property
     def stop(self) -> bool:
@@ -74,7 +78,8 @@ class Step:
 
     def history_entry(self) -> dict:
         """A JSON-ready summary of an evaluated step (no arrays)."""
-        entry = {"step": self.step, "round": self.round, "seconds": round(self.seconds, 4), "flops": self.flops,
+        entry = {"step": self.step, "round": self.round, "seconds": round(self.seconds, 4),
+                 "cpu_seconds": round(self.cpu_seconds, 4), "flops": self.flops,
                  "losses": dict(self.losses), "eval": dict(self.eval or {})}
         if self.termination is not None:
             t = self.termination

@@ -10,7 +10,7 @@
                                     # collected with its session's state), a running job is cancelled
 
 Work runs outside the session's script thread, so a page stays responsive while a model trains, and
-several sessions share one job (app_ui.job_board keeps one job per key). A job stops only between
+several sessions share one job (app_ui.jobs.board keeps one job per key). A job stops only between
 steps: the engine writes its caches atomically when a training finishes, never half a file.
 A UserInputError becomes `error` (one line for st.error); any other exception is kept with its
 traceback (`failure`) for the page to show as an internal error.
@@ -100,6 +100,19 @@ class Job:
     @property
     def ok(self) -> bool:
         return self.done and self.error is None and self.failure is None and self.cancelled is None
+
+    @property
+    def why_not_ok(self) -> str | None:
+        """Why a finished job has no result, in one line (None while running or when ok): the user's error,
+        "cancelled: ..." or the bug's last traceback line."""
+        if not self.done or self.ok:
+            return None
+        if self.error is not None:
+            return self.error
+        if self.cancelled is not None:
+            return f"cancelled: {self.cancelled}"
+        lines = (self.failure or "").strip().splitlines()
+        return lines[-1] if lines else "failed"
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)

@@ -10,8 +10,7 @@ session ends its state is dropped, and a job that no other session holds is canc
 import streamlit as st
 
 from .background import Job
-from .cost_estimate import duration
-from .fragment_guard import fragment_beat, guard_fragment
+from ..cost_estimate import duration
 
 POLL_SECONDS = 0.5      # how often the bar looks at the job: smooth enough, cheap for the server
 HOLDS_KEY = "job_holds"
@@ -22,8 +21,6 @@ def wait_for_job(job: Job, title: str) -> None:
     if title not in holds or holds[title].job is not job:
         holds[title] = job.hold()       # replacing a hold releases the one for the job this session left
     started = job.started
-    guard = f"job_progress_{title}"             # the polling fragment's name for its guard (fragment_guard.py)
-    guard_fragment(guard, POLL_SECONDS)         # a lost timer would leave the bar standing still
 
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
@@ -31,7 +28,6 @@ def wait_for_job(job: Job, title: str) -> None:
             st.rerun(scope="app")
         if not started:
             _ask_to_start(job, title)
-            fragment_beat(guard)                # a finished run, for the guard
             return
         fraction = job.fraction()
         left = job.seconds_left()
@@ -42,7 +38,6 @@ def wait_for_job(job: Job, title: str) -> None:
         st.button("Cancel", key=f"job_cancel_{title}", on_click=job.cancel, args=("Cancel was pressed", True),
                   help="Stops the work at its next step (for every session waiting for it); nothing half-done "
                        "is saved.")
-        fragment_beat(guard)
     poll()
 
 

@@ -24,10 +24,10 @@ from unlearn_core.runner import warm_up
 from unlearn_core.splits import PROBE_SIZE
 
 from .background import Job
-from .cost_estimate import original_estimate, retrain_estimate
-from .job_board import JobBoard
-from .live_run import PreparedMap
-from .thumbnails import png_data_uris
+from ..cost_estimate import original_estimate, retrain_estimate
+from .board import JobBoard
+from ..live.prepared_map import PreparedMap
+from ..live.thumbnails import png_data_uris
 
 TRAINING_PHASE = "training the original model (once; then it is read from the disk cache)"
 MAP_PHASE = "fitting the map with UMAP (once per experiment; the first fit in a process also compiles numba)"

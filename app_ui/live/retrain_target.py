@@ -23,7 +23,7 @@ import torch
 from unlearn_core.leaving_cluster import measures_of_probe
 from unlearn_core.runner import probe_frame
 
-from .live_run import PreparedMap
+from .prepared_map import PreparedMap
 
 
 @dataclass(frozen=True, eq=False)

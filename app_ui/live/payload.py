@@ -1,0 +1,168 @@
+"""The player's data (docs/PLAYER.md has the format), built from recordings. No Streamlit here.
+
+    static = static_part(prepared, look, lane_count)          # the map's fixed parts, sent once a map
+    lane = lane_part(rec, "Contrastive", offset=12)           # frames 12.. of a recording
+    lane = idle_lane(prepared, rec, "Contrastive")            # before Run: the original model's frame only
+    data = {"v": 1, "static": static, "lanes": [lane], ...}
+
+Pure functions of the recordings, so tests check what the browser would receive without a browser.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..classroom import Presentation
+from ..figures import EVAL_CURVES, SAMPLE_THRESHOLD, class_color, method_color
+from .prepared_map import PreparedMap
+from .recording import Frame, Recording, quantise
+from .retrain_target import RetrainTarget
+from .story import Moment, RunSoFar, find_moments
+
+PLAYER_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Lane:
+    rec: Recording
+    title: str          # what the lane's map is called ("Contrastive")
+    method: str         # its colour on the curves (figures.METHOD_COLORS)
+
+
+def b64(array: np.ndarray) -> str:
+    """Little-endian bytes of `array`, base64 (what the player decodes into a typed array)."""
+    return base64.b64encode(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()).decode()
+
+
+def static_id(prepared: PreparedMap, look: Presentation, lanes: tuple[str, ...]) -> str:
+    """Changes whenever the static part would: another map, another style, other lanes."""
+    text = json.dumps([id(prepared), look.present, look.trails, lanes])
+    return "map-" + hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def static_part(prepared: PreparedMap, look: Presentation, methods: tuple[str, ...]) -> dict:
+    split, data = prepared.prep.split, prepared.prep.data
+    style = look.style
+    if split.mode == "class":
+        threshold = {"kind": "constant", "value": 1 / split.num_classes,
+                     "label": f"threshold 1/C = {1 / split.num_classes:.3f}"}
+    else:
+        key, label = SAMPLE_THRESHOLD
+        threshold = {"kind": "curve", "key": key, "label": label}
+    return {
+        "id": static_id(prepared, look, methods),
+        "class_names": [str(n) for n in data.class_names],
+        "colors": [class_color(c) for c in range(len(data.class_names))],
+        "labels": prepared.labels.astype(int).tolist(),
+        "is_forget": split.probe_is_forget.astype(int).tolist(),
+        "train_index": np.asarray(split.probe).astype(int).tolist(),
+        "bounds": [list(map(float, b)) for b in prepared.projection.bounds()],
+        "thumbs": prepared.thumbnails,
+        "mode": split.mode,
+        "num_classes": int(split.num_classes),
+        "curves": [{"key": key, "label": label, "color": color} for key, label, color in EVAL_CURVES[split.mode]],
+        "threshold": threshold,
+        "lane_colors": [method_color(m) for m in methods],
+        "style": {"present": look.present, "trails": look.trails, "font": style.font, "point": style.point,
+                  "forget_point": style.forget_point, "start_point": style.start_point,
+                  "trail_width": style.trail_width, "curve_width": style.curve_width,
+                  "map_height": style.map_height, "chart_height": style.accuracy_height},
+    }
+
+
+def frame_part(frame: Frame) -> dict:
+    part = {"step": frame.step, "round": frame.round, "seconds": round(frame.seconds, 4), "flops": frame.flops,
+            "losses": {k: float(v) for k, v in frame.losses.items()}, "eval": frame.eval,
+            "embedding": frame.embedding, "fired": frame.fired, "map": None}
+    if frame.has_map:
+        part["map"] = {"xy": b64(frame.xy.reshape(-1)), "pred": b64(frame.predicted), "conf": b64(frame.confidence)}
+    return part
+
+
+def final_part(rec: Recording) -> dict | None:
+    final = rec.final
+    if final is None:
+        return None
+    clean = final.terminated and not (final.utility_guard or {}).get("tripped")
+    return {"step": final.step, "outcome": final.outcome.value, "reason": final.stop_reason, "clean": clean}
+
+
+def lane_part(rec: Recording, title: str, offset: int) -> dict:
+    """Frames `offset`.. of `rec` (what the browser lacks), its state and, once stopped, why."""
+    frames = rec.frames_from(offset)
+    return {"id": rec.id, "title": title, "state": rec.state, "offset": offset,
+            "frames": [frame_part(f) for f in frames], "final": final_part(rec), "error": rec.error}
+
+
+def preview_frame(prepared: PreparedMap) -> Frame:
+    """Step 0 as the map shows it before a run: the original model (no curves yet)."""
+    probs = prepared.original_probs
+    xy = prepared.projection.place(prepared.projection.reference)
+    return Frame(step=0, round=0, seconds=0.0, flops=0.0, losses={}, eval=None, embedding=None, fired=None,
+                 xy=quantise(xy, prepared.projection.bounds()), predicted=probs.argmax(axis=1).astype(np.uint8),
+                 confidence=np.round(100 * probs.max(axis=1)).astype(np.uint8))
+
+
+def idle_lane(prepared: PreparedMap, rec: Recording, title: str, offset: int) -> dict:
+    """A lane nobody has started: the original model's map under an id of its own (the recording's real
+    frames, step 0 included with its evaluation, replace it once Run starts the engine)."""
+    frames = [preview_frame(prepared)][offset:]
+    return {"id": f"idle-{rec.id}", "title": title, "state": "idle", "offset": offset,
+            "frames": [frame_part(f) for f in frames], "final": None, "error": None}
+
+
+def target_part(target: RetrainTarget | None, prepared: PreparedMap) -> dict | None:
+    if target is None:
+        return None
+    return {"rows": target.rows.astype(int).tolist(), "xy": b64(quantise(target.xy, prepared.projection.bounds()).reshape(-1)),
+            "pred": target.predicted.astype(int).tolist(), "measures": target.measures}
+
+
+def run_so_far(rec: Recording) -> RunSoFar:
+    is_forget = rec.prep.split.probe_is_forget
+    frames = rec.frames_from(0)
+    return RunSoFar(evaluated=list(rec.evaluated), final=rec.final,
+                    rounds=[(f.step, f.round) for f in frames if f.step > 0],
+                    predictions=[(f.step, f.predicted[is_forget]) for f in frames if f.has_map],
+                    forget_labels=rec.prepared.labels[is_forget])
+
+
+def captions_part(look: Presentation, rec: Recording | None) -> list[dict]:
+    """The story's captions at the steps of the moments the run has reached, joined where moments coincide;
+    the player shows the latest at or before the shown step. Before Run: the start's caption."""
+    if not look.captions:
+        return []
+    moments = find_moments(run_so_far(rec)) if rec is not None and rec.frames else {Moment.START: 0}
+    by_step: dict[int, list[str]] = {}
+    for caption in look.captions:
+        if caption.at in moments:
+            by_step.setdefault(moments[caption.at], []).append(caption.text)
+    return [{"step": step, "text": " ".join(texts)} for step, texts in sorted(by_step.items())]
+
+
+def player_data(prepared: PreparedMap, lanes: list[Lane], look: Presentation, sent: dict,
+                target: RetrainTarget | None, plotly_url: str | None = None) -> dict:
+    """What the browser lacks, given what it has (`sent`, updated to what this payload adds)."""
+    methods = tuple(lane.method for lane in lanes)
+    sid = static_id(prepared, look, methods)
+    parts = []
+    for lane in lanes:
+        rec = lane.rec
+        if rec.state == "idle":
+            lane_id = f"idle-{rec.id}"
+            part = idle_lane(prepared, rec, lane.title, sent["lanes"].get(lane_id, 0))
+        else:
+            part = lane_part(rec, lane.title, sent["lanes"].get(rec.id, 0))
+        sent["lanes"][part["id"]] = part["offset"] + len(part["frames"])
+        parts.append(part)
+    sent["served"] += 1
+    data = {"v": PLAYER_VERSION, "served": sent["served"], "plotly_url": plotly_url,
+            "static": static_part(prepared, look, methods) if sent["static"] != sid else None,
+            "lanes": parts, "target": target_part(target, prepared),
+            "captions": captions_part(look, lanes[0].rec if len(lanes) == 1 else None), "standalone": False}
+    sent["static"] = sid
+    return data

@@ -1,0 +1,178 @@
+"""The Unlearn page's player under AppTest, driven event by event as the browser would drive it: what the
+page sends (only what the browser lacks), when the engine starts (Run or Step, never on its own), that
+sessions with the same settings share one recording, that drawing settings keep it, the end of a run
+(results and downloads), a click's details, and a diverging run. The browser side is tests/test_browser_*.py."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
+from app_ui.jobs.resources import reference_job
+from app_ui.live.recording import RECORDINGS
+from app_ui.results import curves_csv, player_html, report_json
+from app_ui.unlearn_page import PLAYER_KEY
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tiny_recipe():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNLEARN_TRAIN_EPOCHS", TINY_EPOCHS)
+        yield
+
+
+class Browser:
+    """What the player holds, kept as assets/player.js keeps it (docs/PLAYER.md)."""
+
+    def __init__(self):
+        self.static_id, self.lanes, self.ids = None, {}, []
+
+    def take(self, data: dict) -> None:
+        if data["static"] is not None:
+            self.static_id = data["static"]["id"]
+        self.ids = [lane["id"] for lane in data["lanes"]]
+        for lane in data["lanes"]:
+            held = self.lanes.setdefault(lane["id"], [])
+            if lane["offset"] <= len(held):
+                held.extend(lane["frames"][len(held) - lane["offset"]:])
+
+    def have(self) -> dict:
+        return {"static": self.static_id, "lanes": {k: len(v) for k, v in self.lanes.items()}}
+
+    def frames(self, lane: int = 0) -> list[dict]:
+        return self.lanes[self.ids[lane]]
+
+
+def player_data(at) -> dict:
+    [data] = [json.loads(c.proto.json) for c in at.get("bidi_component")
+              if c.proto.component_name.endswith("unlearn_player")]
+    return data
+
+
+def send(at, browser: Browser, kind: str, **extra):
+    at.session_state[f"{PLAYER_KEY}.event"] = {"kind": kind, "have": browser.have(), **extra}
+    at.run()
+    data = player_data(at)
+    browser.take(data)
+    return data
+
+
+def unlearn_page(**params):
+    at = wait_until_prepared(open_page("pages/unlearn.py", **params))
+    browser = Browser()
+    browser.take(player_data(at))
+    return at, browser
+
+
+def recording(browser: Browser, lane: int = 0):
+    return RECORDINGS.by_id(browser.ids[lane])
+
+
+def run_to_end(at, browser: Browser) -> dict:
+    data = send(at, browser, "run")
+    recording(browser).job.wait(120)
+    return send(at, browser, "want")
+
+
+def test_before_run_the_player_has_the_original_map_and_nothing_runs():
+    at, browser = unlearn_page(seed="11")
+    data = player_data(at)
+    assert not at.exception
+    [lane] = data["lanes"]
+    assert lane["state"] == "idle" and lane["id"].startswith("idle-")
+    assert [f["step"] for f in lane["frames"]] == [0] and lane["frames"][0]["map"] is not None
+    static = data["static"]
+    assert len(static["labels"]) == len(static["thumbs"]) == len(static["is_forget"]) == 100
+    colours = [c["color"] for c in static["curves"]]
+    assert len(set(colours)) == len(colours) == 3                       # one colour per eval set
+    at.run()
+    again = player_data(at)
+    assert again["static"] is None and again["lanes"][0]["frames"] == []   # nothing is sent twice
+    assert recording(browser, 0) is None                                   # the idle lane is not the recording
+
+
+def test_run_records_every_step_and_sends_only_what_the_browser_lacks():
+    at, browser = unlearn_page(seed="12", max_steps="8")
+    data = send(at, browser, "run")
+    rec_id = data["lanes"][0]["id"]
+    assert rec_id.startswith("rec-")
+    rec = recording(browser)
+    rec.job.wait(120)
+    data = send(at, browser, "want")
+    assert data["lanes"][0]["state"] == "done" and data["lanes"][0]["final"]["step"] == 8
+    steps = [f["step"] for f in browser.frames()]
+    assert steps == list(range(9))                                       # every step, in order, once
+    assert all(f["map"] is not None for f in browser.frames())
+    assert browser.frames()[0]["eval"] is not None                      # step 0 is the recording's own
+    seconds = [f["seconds"] for f in browser.frames()]
+    assert seconds == sorted(seconds) and seconds[-1] > 0
+    # A payload the browser never drew: it says what it has, and the rest comes again.
+    browser.lanes[rec_id] = browser.lanes[rec_id][:3]
+    data = send(at, browser, "want")
+    assert data["lanes"][0]["offset"] == 3 and [f["step"] for f in browser.frames()] == list(range(9))
+    data = send(at, browser, "want")
+    assert data["lanes"][0]["frames"] == [] and data["static"] is None
+
+
+def test_sessions_with_the_same_settings_share_one_recording_and_drawing_settings_keep_it():
+    a, browser_a = unlearn_page(seed="13", max_steps="4")
+    data = send(a, browser_a, "run")
+    b, browser_b = unlearn_page(seed="13", max_steps="4", trails="false")
+    assert browser_b.ids == browser_a.ids                                  # already recording: joined, not restarted
+    c, browser_c = unlearn_page(seed="14", max_steps="4")
+    assert browser_c.ids[0].startswith("idle-")                            # another setting: its own recording
+    recording(browser_a).job.wait(120)
+
+
+def test_step_starts_the_engine_too():
+    at, browser = unlearn_page(seed="15", max_steps="3")
+    data = send(at, browser, "step")
+    assert data["lanes"][0]["state"] in ("recording", "done")
+    recording(browser).job.wait(120)
+
+
+def test_the_end_of_a_run_shows_the_results_and_every_download_builds():
+    at, browser = unlearn_page(seed="16", max_steps="6")
+    run_to_end(at, browser)
+    send(at, browser, "end")
+    wait_until_prepared(at)                                                # the retrain reference
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["retrain"].notna().all() and table["original"].notna().all()
+    assert "**Compute:**" in " ".join(m.value for m in at.markdown)
+    rec = recording(browser)
+    cfg = at.session_state["app_config"]
+    reference = reference_job(cfg.prep_key(), rec.prep).result
+    report = json.loads(report_json(rec, reference, cfg))
+    assert report["steps"] == 6 and report["app_config"]["max_steps"] == "6"
+    rows = curves_csv(rec).strip().splitlines()
+    assert rows[0].startswith("step,round,L_UL,L_CE") and "engine_cpu_seconds" in rows[0] and len(rows) == 1 + 7
+    html = player_html(rec.prepared, rec)
+    assert "unlearnMountPlayer(" in html and '"standalone": true' in html and html.count('"step": ') >= 7
+
+
+def test_a_click_shows_the_sample_and_its_neighbours_at_the_shown_step():
+    at, browser = unlearn_page(seed="17", max_steps="4")
+    run_to_end(at, browser)
+    send(at, browser, "select", probe=0, step=2)
+    panel = " ".join(m.value for m in at.markdown)
+    assert "clicked-point" in panel and "at step 2" in panel and panel.count("cos ") == 5
+    send(at, browser, "select", probe=None, step=2)
+    assert "clicked-point" not in " ".join(m.value for m in at.markdown)
+
+
+def test_a_diverging_run_stops_with_its_reason_and_every_download_still_builds():
+    # The largest values UnlearnConfig allows (unlearn_core/configs.py): the model blows up within a few steps.
+    at, browser = unlearn_page(lr="10", tau="0.01", lambda_ul="1000", lambda_ce="1000", momentum="0.999")
+    data = run_to_end(at, browser)
+    final = data["lanes"][0]["final"]
+    assert final["outcome"] == "diverged" and not final["clean"] and "diverged at step" in final["reason"]
+    rec = recording(browser)
+    cfg = at.session_state["app_config"]
+    send(at, browser, "end")
+    wait_until_prepared(at)
+    assert not at.exception and at.dataframe
+    report = json.loads(report_json(rec, reference_job(cfg.prep_key(), rec.prep).result, cfg))
+    json.dumps(report, allow_nan=False)                                    # strict JSON: no NaN a reader rejects
+    assert "diverged at step" in player_html(rec.prepared, rec)
