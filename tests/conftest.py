@@ -11,6 +11,9 @@ os.environ["OMP_NUM_THREADS"] = "1"
 # The CLI's main() sets torch's thread count from UNLEARN_THREADS (default: every core); the model cache
 # is keyed by it, so an in-process CLI test must not switch the session to 2 threads.
 os.environ["UNLEARN_THREADS"] = "1"
+# No system dataset folder (Debian's /usr/share/datasets): tests of missing files must not depend on what this
+# machine has installed. Tests of the installed Fashion-MNIST files turn it back on (tests/test_idx_files.py).
+os.environ["UNLEARN_SYSTEM_DATASETS"] = ""
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

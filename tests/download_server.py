@@ -13,6 +13,7 @@ import hashlib
 import http.server
 import tarfile
 import threading
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 
 from test_data import write_cifar10, write_idx
 from unlearn_core.download import MIRROR_ENV
+from unlearn_core.idx_files import IDX_DATASETS
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -63,7 +65,10 @@ def served(tmp_path_factory):
     (root / "mnist").mkdir()
     for raw in (work / "MNIST" / "raw").iterdir():
         (root / "mnist" / f"{raw.name}.gz").write_bytes(gzip.compress(raw.read_bytes()))
-    return root, cifar, mnist
+    # The loader checks the IDX counts against the published 60,000 / 10,000: these files hold 4 and 3.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(IDX_DATASETS, "mnist", replace(IDX_DATASETS["mnist"], counts=(4, 3)))
+        yield root, cifar, mnist
 
 
 @pytest.fixture(scope="module")

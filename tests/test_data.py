@@ -193,11 +193,22 @@ def write_idx(root, folder: str, train_x, train_y, test_x, test_y) -> None:
             struct.pack(">II", 2049, len(y)) + np.asarray(y, np.uint8).tobytes())
 
 
+def idx_counts(monkeypatch, name: str, train: int, test: int) -> None:
+    """The loader refuses IDX files whose counts are not the published 60,000 and 10,000: say what the tiny
+    files written here hold (as no_md5 does for checksums)."""
+    from dataclasses import replace
+
+    from unlearn_core.idx_files import IDX_DATASETS
+
+    monkeypatch.setitem(IDX_DATASETS, name, replace(IDX_DATASETS[name], counts=(train, test)))
+
+
 MNIST_LIKE = [("mnist", "MNIST", "0 - zero"), ("fashion-mnist", "FashionMNIST", "T-shirt/top")]
 
 
 @pytest.mark.parametrize("name,folder,first_class", MNIST_LIKE)
-def test_mnist_like_reads_idx_files(tmp_path, name, folder, first_class):
+def test_mnist_like_reads_idx_files(tmp_path, monkeypatch, name, folder, first_class):
+    idx_counts(monkeypatch, name, 4, 3)
     rng = np.random.default_rng(1)
     train_x = rng.integers(0, 256, size=(4, 28, 28), dtype=np.uint8)
     test_x = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
@@ -226,8 +237,9 @@ def _truncated(raw_bytes: bytes) -> bytes:
     _truncated,                            # header says 4 images, the bytes hold less than one
     lambda b: struct.pack(">II", 2049, 3) + bytes(3),  # a label file where the images should be
 ], ids=["empty", "garbage", "truncated", "labels-as-images"])
-def test_mnist_corrupt_idx_file_is_a_user_error(tmp_path, corrupt):
-    # MNIST has no checksum on its raw files, so a damaged one reaches torchvision's parser.
+def test_mnist_corrupt_idx_file_is_a_user_error(tmp_path, monkeypatch, corrupt):
+    # MNIST has no checksum on its raw files, so a damaged one reaches the IDX reader's checks.
+    idx_counts(monkeypatch, "mnist", 4, 1)
     write_idx(tmp_path, "MNIST", np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3], np.zeros((1, 28, 28), np.uint8), [5])
     path = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
     path.write_bytes(corrupt(path.read_bytes()))

@@ -6,8 +6,10 @@
 Images stay uint8 until a batch is taken (`to_float`), so CIFAR-10 costs 150 MB, not 600. Models
 normalise their input themselves (with `data.mean`/`data.std`), so a batch is just `x / 255`.
 
-`digits` (scikit-learn's bundled 8x8 digits) needs no download and is the offline default. The
-torchvision datasets read their own on-disk formats from the data directory and download (download.py) only when
+`digits` (scikit-learn's bundled 8x8 digits) needs no download and is the offline default. CIFAR-10 and SVHN
+are read by torchvision from the data directory; MNIST and Fashion-MNIST by idx_files.py from their IDX files
+(plain or gzipped), in the data directory or where Debian's package puts them (`apt-get install
+dataset-fashion-mnist`: /usr/share/datasets/fashion-mnist/). Files are downloaded (download.py) only when
 asked. `mini-imagenet` reads an image folder:
 
     <data_dir>/mini-imagenet/train/<class name>/<image>.{jpg,png}
@@ -28,6 +30,7 @@ import torch
 
 from .configs import DATASET_NAMES, DataConfig
 from .errors import UserInputError
+from .idx_files import IDX_DATASETS, find_idx, install_hint, read_idx, system_folder
 
 MINI_IMAGENET_SIZE = 84
 
@@ -108,8 +111,18 @@ def _fetch_hint(name: str, where: Path) -> str:
     return f"python -m unlearn_core run --dataset {name} --data-dir {where} --download"
 
 
+def missing_message(name: str, where: Path) -> str:
+    """The one line for a dataset whose files are not on this machine: where they were looked for, and how to
+    get them (Debian's package where there is one, beside the download)."""
+    install = install_hint(name)
+    system = system_folder(name) if install else None
+    looked = f"{where}" + (f" or {system}" if system else "")
+    how = f"install them with: {install}, or fetch them with: " if install else "fetch them with: "
+    return f"{name} files not found in {looked}; {how}{_fetch_hint(name, where)}"
+
+
 def _missing(cfg: DataConfig, name: str, where: Path, error: Exception | None = None) -> UserInputError:
-    return UserInputError(f"{name} files not found in {where}; fetch them with: {_fetch_hint(name, where)}")
+    return UserInputError(missing_message(name, where))
 
 
 def _first_line(err: Exception) -> str:
@@ -117,8 +130,8 @@ def _first_line(err: Exception) -> str:
     return lines[0] if lines else type(err).__name__
 
 
-# What torchvision's readers raise on a file that exists but does not parse (MNIST's idx files carry
-# no checksum, so a truncated or foreign file reaches the parser: AssertionError, ValueError, ...).
+# What torchvision's readers raise on a file that exists but does not parse (a truncated or foreign file
+# reaches the parser: AssertionError, ValueError, ...).
 _UNREADABLE = (AssertionError, ValueError, TypeError, KeyError, IndexError, EOFError, pickle.UnpicklingError)
 
 
@@ -165,14 +178,26 @@ def _svhn(root: Path):
     return (*parts[0], [str(d) for d in range(10)]), parts[1]
 
 
-def _mnist_like(cls_name: str):
-    def load(root: Path):
-        import torchvision.datasets as tvd
-
-        cls = getattr(tvd, cls_name)
-        sets = [cls(str(root), train=t) for t in (True, False)]
-        parts = [(s.data.numpy()[:, None, :, :], s.targets.numpy()) for s in sets]
-        return (*parts[0], sets[0].classes), parts[1]
+def _idx(name: str) -> Callable[[DataConfig], ImageData]:
+    """MNIST / Fashion-MNIST from their IDX files, wherever idx_files.find_idx finds all four (the data folder
+    in torchvision's or the flat layout, or the system's package); every file checked before use."""
+    def load(cfg: DataConfig) -> ImageData:
+        root = resolve_data_dir(cfg)
+        if cfg.download:     # our all-or-nothing fetch (download.py); nothing to do when the files are anywhere
+            from .download import fetch
+            fetch(name, root)
+        folder = find_idx(name, root)
+        if folder is None:
+            raise _missing(cfg, name, root)
+        try:
+            train_x, train_y, test_x, test_y = read_idx(name, folder)
+        except UserInputError as err:
+            system = system_folder(name)
+            fix = (f"reinstall it with: apt-get install --reinstall {IDX_DATASETS[name].package}"
+                   if system is not None and folder == system and install_hint(name)
+                   else f"delete it and fetch again with: {_fetch_hint(name, root)}")
+            raise UserInputError(f"{name} file cannot be read: {err}; {fix}") from None
+        return image_data_from_arrays(name, train_x, train_y, test_x, test_y, IDX_DATASETS[name].classes)
 
     return load
 
@@ -215,8 +240,8 @@ DATASETS: dict[str, Callable[[DataConfig], ImageData]] = {
     "digits": _load_digits,
     "cifar10": _torchvision("cifar10", _cifar10),
     "svhn": _torchvision("svhn", _svhn),
-    "mnist": _torchvision("mnist", _mnist_like("MNIST")),
-    "fashion-mnist": _torchvision("fashion-mnist", _mnist_like("FashionMNIST")),
+    "mnist": _idx("mnist"),
+    "fashion-mnist": _idx("fashion-mnist"),
     "mini-imagenet": _load_mini_imagenet,
 }
 assert tuple(DATASETS) == DATASET_NAMES, "configs.DATASET_NAMES names the registry's datasets, in order"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import UserInputError
+from .idx_files import IDX_DATASETS, find_idx
 
 MIRROR_ENV = "UNLEARN_DATASET_MIRROR"
 CHUNK = 1 << 20                     # bytes per read: progress and cancel are checked this often
@@ -56,14 +57,20 @@ class RemoteFile:
 @dataclass(frozen=True)
 class DatasetStatus:
     name: str
-    folder: Path                   # the data folder the loader reads
+    folder: Path                   # the data folder the loader reads (and a download writes)
     present: bool
     missing: tuple[str, ...]       # the targets not there (relative to folder)
     fetch_bytes: int               # published size of the files still to fetch
+    found_in: Path | None = None   # where the loader finds the files: the folder, or elsewhere (Debian's package)
+
+    @property
+    def where(self) -> Path:
+        """The folder to name to a user: the data folder, or where outside it the files were found."""
+        return self.found_in if self.found_in and not self.found_in.is_relative_to(self.folder) else self.folder
 
     def line(self) -> str:
         if self.present:
-            return f"{self.name}: present in {self.folder}"
+            return f"{self.name}: present in {self.where}"
         return f"{self.name}: missing in {self.folder} ({megabytes(self.fetch_bytes)} to fetch)"
 
 
@@ -116,8 +123,16 @@ def status(name: str, data_dir: str | Path) -> DatasetStatus:
     """Present or missing, and the size to fetch. Cheap (existence only, no checksums): the sidebar asks on
     every rerun; torchvision's readers check what they read."""
     folder = Path(data_dir).expanduser()
-    missing = [f for f in dataset_files(name) if not (folder / f.target).exists()]
-    return DatasetStatus(name, folder, not missing, tuple(f.target for f in missing), sum(f.size for f in missing))
+    files = dataset_files(name)
+    if name in IDX_DATASETS:     # the loader's own search (idx_files.find_idx): any layout, gzipped or not, the system's
+        found = find_idx(name, folder)
+        if found is not None:
+            return DatasetStatus(name, folder, True, (), 0, found)
+        missing = list(files)
+    else:
+        missing = [f for f in files if not (folder / f.target).exists()]
+    return DatasetStatus(name, folder, not missing, tuple(f.target for f in missing), sum(f.size for f in missing),
+                         folder if not missing else None)
 
 
 def source_urls(name: str, f: RemoteFile, folder: Path) -> tuple[str, ...]:
