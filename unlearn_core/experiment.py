@@ -25,9 +25,11 @@ from .metrics import METRIC_KEYS, Outputs, evaluate_model, gaps_to_retrain, infe
 from .privacy import privacy_score
 from .errors import UserInputError
 from .cost import run_cost
+from .evidence import EvidenceConfig, model_evidence, relearn_threshold
 from .flops import training_flops
 from .leaving_cluster import embedding_measures
 from .runner import METHODS, evaluate_small, unlearn
+from .sample_privacy import PrivacyReference, privacy_reference, sample_privacy
 from .settings import check_settings, setting
 from .splits import Split, make_split
 from .steps import Outcome, Step
@@ -98,6 +100,12 @@ class Reference:
     retrain_flops: float = 0.0       # FLOPs of the retrain's whole training (flops.training_flops)
     retrain_forget: Outputs | None = None   # the retrain model's outputs on D^u_tr: what privacy_score compares with
     retrain_embedding: dict | None = None   # the retrain model's leaving-the-cluster numbers (leaving_cluster.py)
+    # Does it really forget? (evidence.py) The relearning test and the embedding probe of the original and the
+    # retrain model, {"original": {"relearn", "probe"}, "retrain": {...}}; None when reference(evidence=None).
+    evidence: dict | None = None
+    evidence_config: EvidenceConfig | None = None
+    relearn_threshold: float | None = None  # the same threshold for every model (evidence.relearn_threshold)
+    privacy: PrivacyReference | None = None  # N retrain models' phi on D^u_tr (sample_privacy.py); opt-in
 
 
 @dataclass
@@ -106,8 +114,12 @@ class MethodRun:
     steps: list[Step]                # the evaluated or probed Steps, the closing one last (curves, maps)
 
 
-def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
-    """The retrain reference (trained once, then cached) and the metrics of the original and the retrain."""
+def reference(prep: Prepared, progress: Progress | None = None,
+              evidence: EvidenceConfig | None = EvidenceConfig(), privacy_models: int = 0) -> Reference:
+    """The retrain reference (trained once, then cached) and the metrics of the original and the retrain.
+    `evidence`: the relearning test and the embedding probe of both (evidence.py; None: skip them, and then
+    run_method skips them for the unlearned model too). `privacy_models` N > 0: also the N-model reference of
+    the per-sample privacy test (sample_privacy.py: N retrain models, each trained once and cached)."""
     retrain = prep.retrain(progress)
     recipe = prep.exp.train_config()
     ref = Reference(retrain=retrain,
@@ -121,7 +133,31 @@ def reference(prep: Prepared, progress: Progress | None = None) -> Reference:
     ref.original_metrics["privacy_score"] = forget_privacy(
         ref, infer(prep.original.model, prep.data, "train", prep.split.forget_train, prep.device))
     ref.retrain_metrics["privacy_score"] = 1.0      # retrain against itself: indistinguishable by definition
+    if evidence is not None:
+        add_evidence(prep, ref, evidence)
+    if privacy_models:
+        ref.privacy = privacy_reference(prep, privacy_models, progress)
     return ref
+
+
+def add_evidence(prep: Prepared, ref: Reference, cfg: EvidenceConfig = EvidenceConfig()) -> None:
+    """The relearning test and the probe of the original and the retrain model, kept on `ref`."""
+    ref.evidence_config = cfg
+    ref.relearn_threshold = relearn_threshold(prep.original.model, prep.data, prep.split, prep.device, cfg)
+    ref.evidence = {name: model_evidence(model, prep.data, prep.split, prep.device, ref.relearn_threshold, cfg)
+                    for name, model in (("original", prep.original.model), ("retrain", ref.retrain.model))}
+
+
+def unlearned_evidence(prep: Prepared, ref: Reference, model: torch.nn.Module | None) -> dict:
+    """The report's "evidence" (original / unlearned / retrain; unlearned None without the model or without
+    the reference's evidence) and "sample_privacy" (None unless the reference has its N models)."""
+    evidence = None
+    if ref.evidence is not None:
+        mine = None if model is None else model_evidence(model, prep.data, prep.split, prep.device,
+                                                         ref.relearn_threshold, ref.evidence_config)
+        evidence = {"original": ref.evidence["original"], "unlearned": mine, "retrain": ref.evidence["retrain"]}
+    privacy = None if ref.privacy is None or model is None else sample_privacy(model, prep, ref.privacy)
+    return {"evidence": evidence, "sample_privacy": privacy}
 
 
 def forget_privacy(ref: Reference, forget_outputs) -> float | None:
@@ -131,9 +167,11 @@ def forget_privacy(ref: Reference, forget_outputs) -> float | None:
     return privacy_score(forget_outputs, ref.retrain_forget)
 
 
-def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
+def build_report(prep: Prepared, steps: list[Step], ref: Reference, model: torch.nn.Module | None = None) -> dict:
     """The run's JSON object: configuration, outcome, metrics of original / unlearned / retrain, history.
-    `steps` ends with the closing Step; the history has one entry per evaluated step."""
+    `steps` ends with the closing Step; the history has one entry per evaluated step. `model`: the unlearned
+    model, for its relearning test, probe and per-sample privacy ("evidence", "sample_privacy"; without it
+    the unlearned entries are None)."""
     exp, final = prep.exp, steps[-1]
     metrics = {}
     for name, values in (("original", ref.original_metrics), ("unlearned", final.metrics),
@@ -152,6 +190,7 @@ def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
         "seed": exp.unlearn_config().seed,
         "forget": config_dict(exp.forget) | {"size": int(len(prep.split.forget_train))},
         "hyperparameters": config_dict(exp.unlearn_config()),
+        "train": config_dict(exp.train_config()),      # the original's and the retrain's recipe
         "device": str(prep.device),
         "outcome": final.outcome.value,
         "terminated": final.terminated,
@@ -174,6 +213,9 @@ def build_report(prep: Prepared, steps: list[Step], ref: Reference) -> dict:
         "embedding": {"original": steps[0].embedding, "unlearned": final.embedding,
                       "retrain": ref.retrain_embedding},
         "history": [s.history_entry() for s in steps if s.eval is not None],
+        # Does it really forget? {"original" | "unlearned" | "retrain": {"relearn", "probe"}} (evidence.py) and
+        # the per-sample privacy of the unlearned model (sample_privacy.py, when the reference has its N models).
+        **unlearned_evidence(prep, ref, model),
     }
 
 
@@ -190,12 +232,13 @@ def run_method(prep: Prepared, ref: Reference, method: str | None = None, cfg: U
             method, prep.exp.data.dataset, prep.exp.forget.mode, seed=prep.exp.unlearn_config().seed)
     prep = replace(prep, exp=replace(prep.exp, method=method, unlearn=cfg))
     kept: list[Step] = []
-    for step in unlearn(prep.fresh_model(), prep.data, prep.split, cfg, method=method, device=prep.device):
+    model = prep.fresh_model()
+    for step in unlearn(model, prep.data, prep.split, cfg, method=method, device=prep.device):
         if step.eval is not None or step.probe is not None or step.stop:
             kept.append(step)
         if on_step is not None:
             on_step(step)
-    return MethodRun(build_report(prep, kept, ref), kept)
+    return MethodRun(build_report(prep, kept, ref, model), kept)
 
 
 def run_experiment(exp: Experiment, on_step: Callable[[Step], None] | None = None,

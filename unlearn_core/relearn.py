@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from .batches import take
 from .data import ImageData
 from .devices import autocast
+from .errors import UserInputError
 from .metrics import accuracy, infer
 from .splits import Split
 
@@ -78,8 +79,10 @@ def relearn_sets(split: Split, cfg: RelearnConfig = RelearnConfig()) -> tuple[np
     """(the K forget samples shown, the measurement set's source "train"/"test", its indices)."""
     rng = np.random.default_rng(cfg.seed)
     k = cfg.k if cfg.k is not None else default_k(split)
-    if not 1 <= k <= len(split.forget_train):
-        raise ValueError(f"relearn k must be between 1 and {len(split.forget_train)}, got {k}")
+    limit = len(split.forget_train) - (1 if split.mode == "sample" else 0)   # sample mode measures on the rest
+    if not 1 <= k <= limit:
+        raise UserInputError(f"the relearning test's K must be between 1 and {limit} (forget set of "
+                             f"{len(split.forget_train)}), got {k}")
     shown = np.sort(rng.choice(split.forget_train, size=k, replace=False))
     if split.mode == "class":
         source, measured = "test", split.forget_test

@@ -4,6 +4,7 @@
     python -m unlearn_core compare --methods contrastive,neggrad --seeds 0,1,2
     python -m unlearn_core sweep --space lr=loguniform:1e-3:1e-1 --samples 8
     python -m unlearn_core download cifar10 [--data-dir DIR]
+    python -m unlearn_core privacy run.json --models 8      # per-sample privacy of a saved run
 
 Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130. Torch uses
 as many CPU threads as the process has cores, or $UNLEARN_THREADS.
@@ -17,6 +18,7 @@ from ..errors import UserInputError
 from .args import OneLineParser, fail
 from .compare import add_compare_command
 from .download import add_download_command
+from .privacy import add_privacy_command
 from .run import add_run_command
 from .sweep import add_sweep_command
 
@@ -24,7 +26,8 @@ from .sweep import add_sweep_command
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m unlearn_core", description="Contrastive machine unlearning.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for register in (add_run_command, add_compare_command, add_sweep_command, add_download_command):
+    for register in (add_run_command, add_compare_command, add_sweep_command, add_download_command,
+                     add_privacy_command):
         register(sub)
     return parser
 
