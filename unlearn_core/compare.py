@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 from .baselines import METHOD_TITLES, method_unlearn_config
 from .configs import UnlearnConfig
 from .errors import UserInputError
+from .evidence import EVIDENCE_LABELS, evidence_row, steps_for_mean
 from .experiment import Experiment, MethodRun, Prepared, prepare, reference, run_method
 from .runner import METHODS
 from .termination import termination_test
@@ -42,6 +43,21 @@ COLUMNS = {
                ("avg_gap", "Avg. Gap", "lower"), ("seconds", "time (s)", "lower"), ("speedup", "speed-up", "higher"),
                ("flops_speedup", "FLOPs speed-up", "higher")),
 }
+# Does it really forget? (evidence.py) Relearn steps and probe accuracy beside the output metrics, closest to
+# the retrain reference is best. Kept apart from COLUMNS so that tables built on COLUMNS keep their shape;
+# summarise() puts them in every row's "values" (mean, std) and format_table() prints them.
+EVIDENCE_COLUMNS = (("relearn_steps", "relearn steps", "metric"), ("probe_acc", "probe acc", "metric"))
+
+
+def evidence_values(report: dict, name: str) -> dict:
+    """{"relearn_steps", "probe_acc"} of one model of a run ("original", "unlearned", "retrain"); relearn steps
+    past the cap count as cap + 1 (a lower bound); {} where the run has no evidence."""
+    evidence = (report.get("evidence") or {}).get(name)
+    if not evidence:
+        return {}
+    return {"relearn_steps": steps_for_mean(evidence), "probe_acc": evidence_row(evidence)["probe_acc"]}
+
+
 # Retrain run as a method is the reference itself: shown for its time and its seed-to-seed spread, but
 # never "best" and never the winner of the Avg.-Gap criterion.
 NOT_COMPETING = ("retrain",)
@@ -109,7 +125,7 @@ def summarise(reports: Sequence[dict]) -> list[dict]:
     mode = reports[0]["mode"]
     if any(r["mode"] != mode for r in reports):
         raise UserInputError("cannot summarise class-mode and sample-mode runs in one table")
-    columns = COLUMNS[mode]
+    columns = COLUMNS[mode] + EVIDENCE_COLUMNS
     by_method: dict[str, list[dict]] = {}
     for r in reports:
         by_method.setdefault(r["method"], []).append(r)
@@ -122,8 +138,10 @@ def summarise(reports: Sequence[dict]) -> list[dict]:
 
     # Reference rows: one value per seed (every method of a seed shares them).
     per_seed = {r["seed"]: r for r in reports}.values()
-    rows = [metric_row("original", "Original", [r["metrics"]["original"] for r in per_seed]),
-            metric_row("reference", "Retrain (reference)", [r["metrics"]["retrain"] for r in per_seed])]
+    rows = [metric_row("original", "Original", [r["metrics"]["original"] | evidence_values(r, "original")
+                                                for r in per_seed]),
+            metric_row("reference", "Retrain (reference)", [r["metrics"]["retrain"] | evidence_values(r, "retrain")
+                                                            for r in per_seed])]
     reference = rows[1]["values"]
     # Speed-up over the retrain *run* of the same seed where there is one: both timed side by side, in this
     # process, evaluations included. Otherwise over the reference's training time (maybe from the cache).
@@ -140,7 +158,7 @@ def summarise(reports: Sequence[dict]) -> list[dict]:
         for key, _, kind in columns:
             series = [speedup(r) if key == "speedup" else r[key] if key == "seconds"
                       else r["cost"]["flops_speedup"] if key == "flops_speedup"
-                      else r["metrics"]["unlearned"][key] for r in runs]
+                      else (r["metrics"]["unlearned"] | evidence_values(r, "unlearned")).get(key) for r in runs]
             if all(v is not None for v in series):
                 values[key] = _mean_std(series)
         rows.append({"method": method, "title": METHOD_TITLES.get(method, method), "mode": mode,
@@ -186,7 +204,7 @@ def format_table(rows: list[dict]) -> str:
     if not rows:
         return "(no runs)"
     mode = rows[0]["mode"]
-    columns = COLUMNS[mode]
+    columns = COLUMNS[mode] + tuple(c for c in EVIDENCE_COLUMNS if any(c[0] in row["values"] for row in rows))
     test_name = "<=1/C" if mode == "class" else "passed"
     header = f"{'method':<22}" + "".join(f"{title:>16}" for _, title, _ in columns) + f"{test_name:>9}"
     lines = [header, "-" * len(header)]
@@ -197,7 +215,7 @@ def format_table(rows: list[dict]) -> str:
                 cells.append(f"{'-':>16}")
                 continue
             mean, std = row["values"][key]
-            scale = 1 if key in ("seconds", "speedup", "flops_speedup", "privacy_score") else 100
+            scale = 1 if key in ("seconds", "speedup", "flops_speedup", "privacy_score", "relearn_steps") else 100
             text = f"{scale * mean:.2f}±{scale * std:.2f}" + ("*" if key in row["best"] else " ")
             cells.append(f"{text:>16}")
         passed = "" if row["reached"] is None else f"{row['reached']}/{row['seeds']}"
@@ -216,6 +234,10 @@ def format_table(rows: list[dict]) -> str:
                      "time it side by side")
     lines.append("privacy: worst-case privacy score against the retrain model on D^u_tr, 0..1 (1 = indistinguishable "
                  "from retrain; docs/COMPARE.md)")
+    if any("relearn_steps" in row["values"] for row in rows):
+        lines.append(EVIDENCE_LABELS["relearn_steps"] + " (a run that never got there within the cap counts as "
+                     "cap + 1, a lower bound)")
+        lines.append(EVIDENCE_LABELS["probe_acc"])
     lines.append("FLOPs speed-up: the retrain's training FLOPs over the method's (termination evaluations included), "
                  "the same on any machine")
     return "\n".join(lines)
