@@ -10,6 +10,7 @@ from unlearn_core import contrastive
 from unlearn_core import runner
 from unlearn_core.metrics import METRIC_LABELS
 
+from .live.recording import clock_label
 from .unlearn_page import MAP_EXPLAINER
 
 # The paper's reference figures (v1, CIFAR-10), as in METHOD.md.
@@ -99,7 +100,7 @@ def render_how_it_works() -> None:
                "Unlearn page's map draws that picture from a live run.")
 
     st.subheader("What the map shows")
-    st.markdown(MAP_EXPLAINER.format(points="the probe", forget="up to a fifth", k=10))
+    st.markdown(MAP_EXPLAINER.format(points="the probe", forget="up to a fifth", k=10, clock=clock_label("cpu")))
 
     st.subheader("Leaving the cluster, in numbers")
     st.markdown(LEAVING_CLUSTER)

@@ -1,5 +1,6 @@
 """Helpers for the AppTest page tests (streamlit.testing.v1): open a page of app.py with URL parameters,
-wait for the background preparation, read the plotly figures a page drew."""
+wait for the background preparation, read the plotly figures a page drew, and stand in for the browser's
+player (Browser, send: the events assets/player.js sends, docs/PLAYER.md)."""
 from __future__ import annotations
 
 import base64
@@ -36,11 +37,46 @@ def wait_until_prepared(at: AppTest) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    """The page's plotly figures: the maps (app_ui/live_chart.py's component; every page draws its maps above
-    its other charts) first, then the st.plotly_chart figures."""
-    maps = [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
-            if c.proto.component_name.endswith("unlearn_live_chart")]
-    return maps + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """The page's st.plotly_chart figures (the live maps and curves are the player's: see player_data)."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+class Browser:
+    """What the player holds, kept as assets/player.js keeps it (docs/PLAYER.md)."""
+
+    def __init__(self):
+        self.static_id, self.lanes, self.ids = None, {}, []
+
+    def take(self, data: dict) -> None:
+        if data["static"] is not None:
+            self.static_id = data["static"]["id"]
+        self.ids = [lane["id"] for lane in data["lanes"]]
+        for lane in data["lanes"]:
+            held = self.lanes.setdefault(lane["id"], [])
+            if lane["offset"] <= len(held):
+                held.extend(lane["frames"][len(held) - lane["offset"]:])
+
+    def have(self) -> dict:
+        return {"static": self.static_id, "lanes": {k: len(v) for k, v in self.lanes.items()}}
+
+    def frames(self, lane: int = 0) -> list[dict]:
+        return self.lanes[self.ids[lane]]
+
+
+def player_data(at) -> dict:
+    """The data the page last handed to the player component."""
+    [data] = [json.loads(c.proto.json) for c in at.get("bidi_component")
+              if c.proto.component_name.endswith("unlearn_player")]
+    return data
+
+
+def send(at, browser: Browser, kind: str, key: str = "unlearn.player", **extra) -> dict:
+    """The browser sends an event (docs/PLAYER.md) and takes what the page answers."""
+    at.session_state[f"{key}.event"] = {"kind": kind, "have": browser.have(), **extra}
+    at.run()
+    data = player_data(at)
+    browser.take(data)
+    return data
 
 
 def trace_names(figure: dict) -> list[str]:

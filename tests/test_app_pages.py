@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app_testing import TINY_EPOCHS, figures, open_page, trace_names, wait_until_prepared
+from app_testing import TINY_EPOCHS, open_page, player_data, wait_until_prepared
 from app_ui.app_config import MODE_ONLY, app_settings
-from app_ui.figures import FORGET_TRACE
 from app_ui.sidebar import W
 
 
@@ -32,9 +31,12 @@ def test_the_start_button_opens_the_unlearn_page_and_runs():
     assert at.query_params["preset"] == "forget-digit"                # ...is in the URL
     # AppTest does not follow a script's st.switch_page (the browser test does): open the page it names.
     wait_until_prepared(at.switch_page("pages/unlearn.py").run())
-    # Autorun: no second click needed. The first run with the model ready is one tick: one step at 1x.
-    state = at.session_state["unlearn_run"]
-    assert state.status == "running" and state.run.step == 1
+    # Autorun: no second click needed. The engine started with the page, and the player plays on arrival.
+    data = player_data(at)
+    assert data["autoplay"] is True and data["lanes"][0]["id"].startswith("rec-")
+    assert data["lanes"][0]["state"] in ("recording", "done")
+    at.run()
+    assert player_data(at)["autoplay"] is False                       # once: a rerun does not restart the play
 
 
 def test_how_it_works_shows_the_loss_the_rules_and_the_engine_code():
@@ -51,10 +53,9 @@ def test_how_it_works_shows_the_loss_the_rules_and_the_engine_code():
 def test_unlearn_page_prepares_then_offers_the_controls():
     at = wait_until_prepared(open_page("pages/unlearn.py"))
     assert not at.exception
-    assert {b.key for b in at.button} >= {"btn_reset", "btn_run", "btn_step"}
     assert any("Forget one digit" in i.value for i in at.info)         # the matching preset's story
-    (original_map,) = figures(at)                                         # before Run: the original's map
-    assert FORGET_TRACE in trace_names(original_map) and "step 0" in original_map["layout"]["title"]["text"]
+    [lane] = player_data(at)["lanes"]                                    # before Run: the original's map
+    assert lane["title"] == "Contrastive" and lane["frames"][0]["map"] is not None
 
 
 def test_a_sample_count_larger_than_the_training_set_gets_a_message():

@@ -8,11 +8,10 @@ import json
 
 import pytest
 
-from app_testing import TINY_EPOCHS, open_page, wait_until_prepared
+from app_testing import TINY_EPOCHS, Browser, open_page, player_data, send, wait_until_prepared
 from app_ui.jobs.resources import reference_job
 from app_ui.live.recording import RECORDINGS
 from app_ui.results import curves_csv, player_html, report_json
-from app_ui.unlearn_page import PLAYER_KEY
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -22,46 +21,11 @@ def tiny_recipe():
         yield
 
 
-class Browser:
-    """What the player holds, kept as assets/player.js keeps it (docs/PLAYER.md)."""
-
-    def __init__(self):
-        self.static_id, self.lanes, self.ids = None, {}, []
-
-    def take(self, data: dict) -> None:
-        if data["static"] is not None:
-            self.static_id = data["static"]["id"]
-        self.ids = [lane["id"] for lane in data["lanes"]]
-        for lane in data["lanes"]:
-            held = self.lanes.setdefault(lane["id"], [])
-            if lane["offset"] <= len(held):
-                held.extend(lane["frames"][len(held) - lane["offset"]:])
-
-    def have(self) -> dict:
-        return {"static": self.static_id, "lanes": {k: len(v) for k, v in self.lanes.items()}}
-
-    def frames(self, lane: int = 0) -> list[dict]:
-        return self.lanes[self.ids[lane]]
-
-
-def player_data(at) -> dict:
-    [data] = [json.loads(c.proto.json) for c in at.get("bidi_component")
-              if c.proto.component_name.endswith("unlearn_player")]
-    return data
-
-
-def send(at, browser: Browser, kind: str, **extra):
-    at.session_state[f"{PLAYER_KEY}.event"] = {"kind": kind, "have": browser.have(), **extra}
-    at.run()
-    data = player_data(at)
-    browser.take(data)
-    return data
-
-
 def unlearn_page(**params):
+    """The page, prepared, and a browser that has just opened it (it says it has nothing: it gets everything)."""
     at = wait_until_prepared(open_page("pages/unlearn.py", **params))
     browser = Browser()
-    browser.take(player_data(at))
+    send(at, browser, "want")
     return at, browser
 
 
@@ -78,6 +42,7 @@ def run_to_end(at, browser: Browser) -> dict:
 def test_before_run_the_player_has_the_original_map_and_nothing_runs():
     at, browser = unlearn_page(seed="11")
     data = player_data(at)
+    assert data["static"] is not None
     assert not at.exception
     [lane] = data["lanes"]
     assert lane["state"] == "idle" and lane["id"].startswith("idle-")

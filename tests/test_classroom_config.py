@@ -1,5 +1,5 @@
 """Classroom mode's settings: present and trails round-trip through the URL, change how a run is drawn but
-not which run it is, and every preset's Present link opens it in classroom mode."""
+not which recording it is, and every preset's Present link opens it in classroom mode."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,10 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from app_testing import TINY_EPOCHS, figures, open_page, trace_names, wait_until_prepared
+from app_testing import TINY_EPOCHS, Browser, open_page, player_data, send, wait_until_prepared
 from app_ui.app_config import AppConfig, ViewConfig
-from app_ui.classroom import CAPTION_CLASS, TRAILS_KEY, present_href
-from app_ui.figures import START_TRACE, TRAIL_TRACE
+from app_ui.classroom import TRAILS_KEY, present_href
 from app_ui.presets import load_presets, preset_by_id
 
 
@@ -55,29 +54,32 @@ def classroom_page():
         yield wait_until_prepared(open_page("pages/unlearn.py", preset="forget-digit", present="1"))
 
 
-def test_classroom_mode_draws_no_sidebar_and_no_settings_but_the_controls_and_the_story(classroom_page):
+def test_classroom_mode_draws_no_sidebar_and_no_settings_but_the_player_and_the_story(classroom_page):
     at = classroom_page
     assert not at.exception
     assert len(at.sidebar) == 0                                           # nothing drawn in the sidebar
     assert not at.number_input and not at.selectbox                        # no hyperparameter anywhere
+    send(at, Browser(), "want")                                            # a browser that has nothing yet
     keys = {b.key for b in at.button}
-    assert {"btn_reset", "btn_run", "btn_step", "btn_replay", "classroom_leave"} <= keys
-    assert not any(k.startswith("preset_") for k in keys)                 # the preset bar is gone too
+    assert "classroom_leave" in keys and not any(k.startswith("preset_") for k in keys)
+    data = player_data(at)                                                 # the controls are the player's
+    assert data["static"]["style"]["present"] and data["static"]["style"]["font"] > 12
     start = preset_by_id("forget-digit").captions[0].text
-    assert any(CAPTION_CLASS in h.proto.body and start in h.proto.body for h in at.get("html"))
+    assert data["captions"][0] == {"step": 0, "text": start}
     assert at.query_params["present"] == "1"
 
 
-def test_trails_switch_off_in_classroom_mode_without_resetting_the_run(classroom_page):
+def test_trails_switch_off_in_classroom_mode_without_restarting_the_run(classroom_page):
     at = classroom_page
-    at.button(key="btn_step").click().run()
-    run = at.session_state["unlearn_run"].run
-    assert run.step == 1
+    browser = Browser()
+    send(at, browser, "step")
+    rec_id = browser.ids[0]
+    assert rec_id.startswith("rec-")
     at.toggle(key=TRAILS_KEY).set_value(False).run()
+    data = player_data(at)
     assert not at.exception and at.query_params["trails"] == "0"
-    assert at.session_state["unlearn_run"].run is run                    # the same run, still at step 1
-    map_traces = trace_names(figures(at)[0])
-    assert TRAIL_TRACE not in map_traces and START_TRACE in map_traces
+    assert data["lanes"][0]["id"] == rec_id                                # the same recording goes on
+    assert data["static"] is not None and data["static"]["style"]["trails"] is False   # drawn without trails
 
 
 def test_leaving_classroom_mode_brings_the_sidebar_back(classroom_page):

@@ -1,14 +1,15 @@
-"""The Side by side page under Streamlit's AppTest: bad input and a failing method are messages in the
-page, never a traceback; a step moves every method's map together and the curves follow."""
+"""The Side by side page under Streamlit's AppTest: too few methods is a message; the chosen methods are lanes
+of one player on one map, started together by Run; a failing method is a message and the others go on."""
 from __future__ import annotations
 
 import pytest
 
-from app_testing import TINY_EPOCHS, figures, open_page, step_line, trace_names, wait_until_prepared
+from app_testing import TINY_EPOCHS, Browser, open_page, send, wait_until_prepared
+from app_ui.live.recording import RECORDINGS
 
 PAGE = "pages/side_by_side.py"
 METHODS_KEY = "side_by_side.methods"          # app_ui.side_by_side_page.METHODS_KEY
-STATE_KEY = "side_by_side.state"
+PLAYER_KEY = "side_by_side.player"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -19,34 +20,36 @@ def tiny_recipe():
         yield
 
 
-def chart_titles(charts: list[dict]) -> list[str]:
-    return [f["layout"].get("title", {}).get("text", "") for f in charts]
-
-
 def test_fewer_than_two_methods_is_a_message():
     at = open_page(PAGE)
     at.multiselect(key=METHODS_KEY).set_value(["contrastive"]).run()
     assert not at.exception
     assert any("Choose 2 to 4 methods" in info.value for info in at.info)
-    assert not at.get("plotly_chart")                     # nothing runs until there are two
+    assert not at.get("bidi_component") or not any(
+        c.proto.component_name.endswith("unlearn_player") for c in at.get("bidi_component"))
 
 
-def test_a_failing_method_is_a_message_and_the_others_go_on(class_prep):
-    at = wait_until_prepared(open_page(PAGE))
+def test_the_methods_are_lanes_of_one_player_and_a_failing_one_is_a_message(class_prep):
+    at = wait_until_prepared(open_page(PAGE, seed="21"))
     assert not at.exception
-    titles = chart_titles(figures(at))
-    assert titles[:3] == ["Contrastive: the original model (step 0)", "NegGrad: the original model (step 0)",
-                          "Finetune: the original model (step 0)"], titles
+    browser = Browser()
+    data = send(at, browser, "want", key=PLAYER_KEY)      # a browser with nothing yet is sent everything
+    assert [lane["title"] for lane in data["lanes"]] == ["Contrastive", "NegGrad", "Finetune"]
+    assert all(lane["state"] == "idle" for lane in data["lanes"])
+    assert len(set(data["static"]["lane_colors"])) == 3                    # one colour per method
+    at.multiselect(key=METHODS_KEY).set_value(["contrastive", "neggrad"]).run()   # two: a shorter test
+    data = send(at, browser, "want", key=PLAYER_KEY)
 
-    def broken(**_):
+    def broken():
         raise RuntimeError("out of memory\nsecond line")
-    at.session_state[STATE_KEY].controller.lanes["neggrad"].live.advance = broken
-    at.button(key="btn_step").click().run()
+    neggrad = RECORDINGS.by_id(data["lanes"][1]["id"].removeprefix("idle-"))
+    neggrad.steps = broken
+    send(at, browser, "run", key=PLAYER_KEY)
+    for lane_id in browser.ids:
+        RECORDINGS.by_id(lane_id).job.wait(120)
+    data = send(at, browser, "want", key=PLAYER_KEY)
     assert not at.exception
-    assert [e.value for e in at.error] == ["NegGrad failed: RuntimeError: out of memory"]
-    assert step_line(at).startswith("**Step 1**") and "2 of 3 methods still unlearning" in step_line(at)
-    charts = figures(at)
-    titles = chart_titles(charts)
-    assert titles[:3] == ["Contrastive: step 1", "NegGrad: the original model (step 0)", "Finetune: step 1"], titles
-    accuracy = next(f for f, title in zip(charts, titles) if title.startswith("Accuracy"))
-    assert any(name.startswith("Contrastive: ") for name in trace_names(accuracy))
+    assert [lane["state"] for lane in data["lanes"]] == ["done", "failed"]
+    assert [e.value for e in at.error] == ["NegGrad: the run failed: RuntimeError: out of memory"]
+    # The other goes on: every step, to its stop.
+    assert [f["step"] for f in browser.frames(0)] == list(range(data["lanes"][0]["final"]["step"] + 1))
