@@ -69,3 +69,12 @@ def test_the_score_separates_a_model_trained_on_the_samples_from_models_that_wer
     assert per_sample.mean() > 0.9                               # sample by sample, not just on average
     assert seen_result["indices"] == [int(i) for i in forget] and len(seen_result["scores"]) == len(forget)
     assert ref.n_models == 3 and ref.flops > 0 and seen_result["retrain_share"] > 0.8
+
+
+def test_the_reference_cost_is_known_before_it_is_built(class_prep):
+    from unlearn_core.sample_privacy import reference_cost
+
+    class_prep.retrain()                                        # seed 0 of the reference: already cached
+    cost = reference_cost(class_prep, 4)
+    assert cost["models"] == 4 and cost["cached"] >= 1 and cost["flops"] > 0
+    assert cost["seconds_estimate"] == pytest.approx(cost["seconds_per_model"] * (4 - cost["cached"]))

@@ -130,7 +130,7 @@ def prepare_seeds(exp: Experiment, seeds, progress=None, emit: EventHandler = la
         seeded = replace(exp, forget=replace(exp.forget, seed=seed))
         p = replace(prep, exp=seeded, split=make_split(prep.data, seeded.forget))
         emit({"event": "phase", "phase": "retrain reference", "detail": f"seed {seed}: training (or loading) retrain"})
-        ref = reference(p, progress)
+        ref = reference(p, progress, evidence=None)   # trials rank by eval gap: no relearn test or probe
         shared[seed] = (p, replace(ref, retrain=replace(ref.retrain, model=None)))   # trials need only its figures
     return prep, shared
 
