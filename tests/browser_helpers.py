@@ -42,11 +42,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path, isolated_cache):
-    """The app under `streamlit run`, sharing the test session's model cache; yields (base URL, log path)."""
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, isolated_cache):
+    """The app under `streamlit run`, one server for every browser test of the session (its first UMAP fit
+    compiles numba: paid once), sharing the session's model cache; yields (base URL, log path). Recordings
+    are shared per setting by design, so tests that must not share one use settings of their own (a seed)."""
     port = free_port()
-    log = tmp_path / "streamlit.log"
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = dict(os.environ, UNLEARN_CACHE_DIR=str(isolated_cache), UNLEARN_TRAIN_EPOCHS="6")
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -1,11 +1,12 @@
-"""The real thing: `streamlit run app.py` on a free localhost port, driven by Chromium through Playwright.
+"""The real thing: `streamlit run app.py`, driven by Chromium through Playwright, on the Unlearn page.
 
-Opens a deep link to the Unlearn page (a shared link on a fresh server: its first request), checks that
-it runs inside app.py (the sidebar holds the link's seed), picks the "Forget one digit"
-preset, presses Run, waits for the termination banner and for the charts to have drawn their points,
-hovers a forget sample for its image, waits for the retrain figures, and saves a screenshot under
-tests/artifacts/. Needs Debian's chromium at /usr/bin/chromium (CHROMIUM overrides the path); a
-missing browser fails the test with a message saying so: CI installs it, so it is never skipped.
+A deep link on a fresh server runs inside app.py (its sidebar reads the link's seed); a preset is picked;
+at a laptop's 1366x768 the map and the accuracy curves start on the first screen; Run at 1x shows every
+optimiser step, in order, to the stop banner (the player's status is watched by a MutationObserver in the
+page, so nothing depends on the machine's speed); a finished run's Replay, scrubbing and speed changes send
+nothing to the server; hovering a sample shows its image; a click shows its neighbours under the map and a
+double-click clears them; the results fill in once the retrain reference is ready. Needs Debian's chromium
+at /usr/bin/chromium (CHROMIUM overrides the path); CI installs it, so it is never skipped.
 """
 from __future__ import annotations
 
@@ -19,21 +20,25 @@ from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_M
                              free_port, launch_chromium, require_chromium, screenshot_on_failure, server)
 
 MAP_POINTS = 300
+# Every value the player's status shows, in order (a MutationObserver: no sampling interval to miss one).
+WATCH_STEPS = """() => { window.__shown = []; const el = document.querySelector('.unlearn-status');
+  const note = () => { const s = Number(el.getAttribute('data-step'));
+    if (window.__shown[window.__shown.length - 1] !== s) window.__shown.push(s); };
+  note(); new MutationObserver(note).observe(el, {attributes: true, attributeFilter: ['data-step']}); }"""
 
 
-def count_points(page, chart_index: int) -> int:
-    """Drawn scatter points (SVG) in the chart_index-th plotly chart of the page."""
-    return page.evaluate(
-        "(i) => { const plots = document.querySelectorAll('.js-plotly-plot');"
-        " return plots.length > i ? plots[i].querySelectorAll('.scatterlayer path.point').length : 0; }", chart_index)
+def top_of(page, selector: str) -> float:
+    return page.locator(selector).first.bounding_box()["y"]
 
 
 @pytest.mark.browser
-def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (fixtures)
+def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(server, browser):  # noqa: F811
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     base, log = server
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    sent_frames: list[str] = []       # what the browser sends the server over the websocket
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent_frames.append(str(payload)[:40])))
     with closing(page), screenshot_on_failure(page, "unlearn_page_failure.png", log):
         page.goto(f"{base}/unlearn?points={MAP_POINTS}&seed=1", timeout=TIMEOUT_MS)
         # The deep link was the server's first request: the page must still run inside app.py (its
@@ -41,39 +46,51 @@ def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (f
         sidebar = page.get_by_test_id("stSidebar")
         sidebar.get_by_role("spinbutton", name="Seed").wait_for(timeout=TIMEOUT_MS)
         assert sidebar.get_by_role("spinbutton", name="Seed").input_value() == "1"
-        assert page.get_by_test_id("stSidebarNav").count() == 0           # app.py hides Streamlit's menu
+        assert page.get_by_test_id("stSidebarNav").count() == 0           # app.py draws its own page links
         page.get_by_role("button", name="Forget one digit").click()
-        run = page.get_by_role("button", name="Run", exact=True)
+        run = page.locator(".unlearn-controls button[data-action=run]")
         run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
-        page.wait_for_function("() => !document.querySelector('[data-testid=stProgress]')", timeout=TIMEOUT_MS)
         page.wait_for_function(       # before Run: the original model's map, every probe sample drawn
-            "(n) => { const p = document.querySelector('.js-plotly-plot');"
+            "(n) => { const p = document.querySelector('.unlearn-map');"
             " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }", arg=MAP_POINTS,
-            timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "unlearn_page_before_run.png"))
+            timeout=60_000)
         url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
         assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
+        # A laptop's first screen holds the controls, the map and the accuracy curves (no scrolling).
+        assert top_of(page, ".unlearn-map") < 768 - 200 and top_of(page, ".unlearn-acc") < 768 - 150
+        page.screenshot(path=str(ARTIFACTS / "unlearn_page_1366x768.png"))
+
+        page.evaluate(WATCH_STEPS)
         run.click()
-        banner = page.get_by_test_id("stAlert").filter(has_text="Stopped at step")
+        banner = page.locator(".unlearn-banner", has_text="Stopped at step")
         banner.wait_for(timeout=TIMEOUT_MS)
-        banner = banner.inner_text()
-        assert "terminated" in banner, banner
+        assert "terminated" in banner.inner_text()
+        final_step = int(banner.inner_text().split("Stopped at step ")[1].split(":")[0])
+        shown = page.evaluate("() => window.__shown")
+        assert shown == list(range(final_step + 1)), shown                 # every step, in order, once
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.screenshot(path=str(ARTIFACTS / "unlearn_page_stopped.png"), full_page=True)
 
-        # A screenshot taken too early shows empty chart frames: wait until the points are drawn.
-        page.wait_for_function(
-            "(n) => { const plots = document.querySelectorAll('.js-plotly-plot');"
-            " return plots.length >= 3 && plots[0].querySelectorAll('.scatterlayer path.point').length >= n"
-            " && plots[1].querySelectorAll('.scatterlayer path.point').length > 0; }",
-            arg=MAP_POINTS, timeout=30_000)
-        assert count_points(page, 0) >= MAP_POINTS                          # the map: every probe sample
-        assert count_points(page, 1) > 0                                     # the accuracy curves' markers
+        # A finished run plays again in the browser alone: Replay at 4x, scrub, change the speed.
+        page.wait_for_function("() => document.querySelector('.unlearn-status').getAttribute('data-state') === 'stopped'")
+        page.wait_for_timeout(1500)                    # the "end" event and the results' rerun it asks for
+        before = len(sent_frames)
+        page.locator(".unlearn-speed").select_option("4")
+        page.evaluate(WATCH_STEPS)
+        page.locator(".unlearn-controls button[data-action=replay]").click()
+        page.wait_for_function("(n) => window.__shown.length > n", arg=final_step, timeout=60_000)
+        page.locator(".unlearn-timeline").fill("3")
+        page.locator(".unlearn-controls button[data-action=step]").click()
+        assert page.locator(".unlearn-status").get_attribute("data-step") == "4"
+        page.locator(".unlearn-controls button[data-action=reset]").click()
+        assert page.locator(".unlearn-status").get_attribute("data-step") == "0"
+        replayed = page.evaluate("() => window.__shown")
+        assert replayed == [final_step, *range(final_step + 1), 3, 4, 0], replayed     # every step again, then ours
+        assert len(sent_frames) == before, sent_frames[before:]          # no server work at all
 
-        # Hovering a forget sample shows its image (the hover component) beside plotly's tooltip.
-        # A rerun can redraw the chart under the pointer and swallow one hover, so a few forget
-        # samples are tried in turn; the image must show for one of them.
+        # Hovering a forget sample shows its image beside plotly's tooltip.
         image = page.locator("#unlearn-hover-image")
-        forget_points = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").last.locator(
-            "path.point")
+        forget_points = page.locator(".unlearn-map").first.locator(".scatterlayer .trace").last.locator("path.point")
         for attempt in range(5):
             page.mouse.move(5, 5)
             box = forget_points.nth(attempt).bounding_box()
@@ -86,8 +103,16 @@ def test_pick_a_preset_run_it_and_see_the_map(server, browser):  # noqa: F811 (f
                 continue
         assert image.is_visible(), "hovering forget samples never showed their image"
         assert image.get_attribute("src").startswith("data:image/png;base64,")
-        page.mouse.move(5, 5)
 
-        # The retrain reference fills in the results table in the background.
-        page.get_by_text("Wall-clock:").wait_for(timeout=TIMEOUT_MS)     # the cost line, both costs
-        page.screenshot(path=str(ARTIFACTS / "unlearn_page.png"), full_page=True)
+        # A click shows the sample and its five nearest neighbours under the map; a double-click clears them.
+        box = forget_points.first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        panel = page.locator(".clicked-point")
+        panel.wait_for(timeout=60_000)
+        assert panel.locator("img").count() == 6 and "at step 0" in panel.inner_text()
+        map_box = page.locator(".unlearn-map").first.bounding_box()
+        page.mouse.dblclick(map_box["x"] + 12, map_box["y"] + map_box["height"] - 12)
+        panel.wait_for(state="detached", timeout=60_000)
+
+        # The retrain reference fills in the results in the background.
+        page.get_by_text("Wall-clock:").wait_for(timeout=TIMEOUT_MS)
