@@ -35,10 +35,18 @@ class EmbeddingClassifier(nn.Module):
         return self.head(h), F.normalize(h.float(), dim=1)
 
 
+EARLY_POOL_SIZE = 28        # from this image size on, the small CNN pools after its first block too
+
+
 def _small_cnn(channels: int, size: int) -> tuple[nn.Module, int]:
-    """Two conv blocks and a 128-d hidden layer: trains on digits in seconds on a CPU."""
+    """Three conv blocks and a 128-d hidden layer: trains on digits in seconds on a CPU. On 28x28 images and
+    larger it also pools after the first block, so the 32->64 convolution runs at 14x14, not 28x28: 2.7x less
+    CPU time a training step on Fashion-MNIST (0.125 s against 0.33 s at batch 128, one thread), which brings
+    its original and retrain models past 90% in about 2 minutes of one core each (bench/fashion_recipe.py).
+    Its layers are numbered differently, so a model cached with the old layout is refused and trained again."""
+    early = [nn.MaxPool2d(2)] if size >= EARLY_POOL_SIZE else []
     encoder = nn.Sequential(
-        nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), *early,
         nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
