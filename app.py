@@ -9,7 +9,7 @@ import os
 import streamlit as st
 
 from app_ui.classroom import render_classroom_frame
-from app_ui.shell import app_pages, inside_app
+from app_ui.shell import DESK_CSS, app_pages, inside_app
 from app_ui.sidebar import current_config, render_sidebar
 from unlearn_core.devices import THREADS_ENV, configure_threads
 
@@ -26,5 +26,7 @@ if current_config().view.present:
     render_classroom_frame(page)      # classroom mode (?present=1): no sidebar, projector-sized text
 elif render_sidebar(pages).view.present:
     st.rerun()                        # switched on in the sidebar just now: draw the page without it
+else:
+    st.html(DESK_CSS)
 with inside_app():
     page.run()

@@ -1,36 +1,27 @@
-"""The app's plotly figures, built from plain arrays (no Streamlit): the embedding map and the curves.
+"""What every view draws alike (no Streamlit): the colours of classes, eval sets and methods, the sizes of
+a desk and a projector, and the static embedding map the Compare page shows per method.
 
-    fig = map_figure(MapFrame(...))                              # one frame of the map
-    fig = accuracy_figure(run.evaluated, mode, num_classes, final, cursor_step)
-    fig = loss_figure(run.losses, cursor_step)
-    map_figure(frame, style=PROJECTOR, trails=False)             # a projector's sizes; no trail lines
-    map_key_html(frame, trails=True)                             # the map's marks explained in one line
+    class_color(c), method_color("neggrad"), EVAL_CURVES["class"]   # the same colour on every page and download
+    look.style                                   # DESK or PROJECTOR sizes (the player reads them: live/payload.py)
+    fig = map_figure(MapFrame(...))              # one map frame as a plotly figure (Compare's final maps)
 
-Every figure takes a FigureStyle: DESK (the default) or PROJECTOR (classroom mode: larger text, markers
-and lines, and heights that fit the map and the accuracy curves on one 1280x720 screen).
-
-Trace names are part of the interface (the tests and the browser test look them up): FORGET_TRACE,
-THRESHOLD_PREFIX, TERMINATION_PREFIX.
+The live map and curves are the browser player's (assets/player.js); it takes its colours and sizes from here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from unlearn_core.steps import Step
 
 FORGET_TRACE = "forget samples"
 TRAIL_TRACE = "trails from the start"
 START_TRACE = "start positions"
 THRESHOLD_PREFIX = "threshold"
-TERMINATION_PREFIX = "terminated"
-STOPPED_PREFIX = "stopped"
 PALETTE = qualitative.T10 + qualitative.Dark24 + qualitative.Alphabet
-MAP_HEIGHT = 560
+MAP_HEIGHT = 500
 FORGET_SYMBOL, START_SYMBOL = "diamond", "circle-open"
 
 
@@ -161,78 +152,4 @@ def map_figure(frame: MapFrame, style: FigureStyle = DESK, trails: bool = True) 
         legend=dict(itemsizing="constant", orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0,
                     font=dict(size=style.legend_font)),
         uirevision="map")   # keep the user's zoom across frames
-    return fig
-
-
-def map_key_html(frame: MapFrame, trails: bool = True, font_px: int = 14) -> str:
-    """One line that explains every mark of map_figure: diamonds, hollow circles, trails, dots, and every
-    class's colour (the forget class's too, which no dot shows in class mode)."""
-    def swatch(c: int, suffix: str = "") -> str:
-        return (f'<span style="white-space:nowrap"><span style="color:{class_color(c)}">&#9632;</span>'
-                f"&#8239;{escape(frame.class_names[c])}{suffix}</span>")
-    forgotten = forgotten_classes(frame)
-    own = (f" (its own: {', '.join(swatch(c) for c in forgotten)})" if forgotten else "")
-    parts = [f"<b>&#9670;</b> forget sample, in the colour of the class the model now predicts{own}",
-             "<b>&#9675;</b> its start" + (", <b>&#9472;</b> its trail" if trails else "")]
-    others = [swatch(int(c)) for c in np.unique(frame.labels[~frame.is_forget])]
-    parts.append("<b>&#9679;</b> other samples, by true class: " + " ".join(others))
-    return (f'<div class="map-key" style="font-size:{font_px}px;line-height:1.35">'
-            + " &nbsp;·&nbsp; ".join(parts) + "</div>")
-
-
-def _vertical(x: float, y0: float, y1: float, name: str, color: str, dash: str, hover: str,
-              width: float = 2.0) -> go.Scatter:
-    return go.Scatter(x=[x, x], y=[y0, y1], mode="lines", name=name, line=dict(color=color, dash=dash, width=width),
-                      hovertext=[hover, hover], hoverinfo="text")
-
-
-def accuracy_figure(evaluated: list[Step], mode: str, num_classes: int, final: Step | None = None,
-                    cursor_step: int | None = None, style: FigureStyle = DESK) -> go.Figure:
-    """Accuracy on the small eval sets over steps, the termination threshold, and where the run stopped."""
-    steps = [s.step for s in evaluated]
-    last = max(steps[-1] if steps else 0, 1)
-    fig = go.Figure()
-    for key, label in CURVES[mode]:
-        fig.add_trace(go.Scatter(x=steps, y=[s.eval.get(key) for s in evaluated], mode="lines+markers",
-                                 name=label, marker=dict(size=style.curve_marker), line=dict(width=style.curve_width)))
-    if mode == "class":
-        fig.add_trace(go.Scatter(x=[0, last], y=[1 / num_classes] * 2, mode="lines",
-                                 name=f"{THRESHOLD_PREFIX} 1/C = {1 / num_classes:.3f}",
-                                 line=dict(color="firebrick", dash="dash", width=style.curve_width)))
-    else:
-        key, label = SAMPLE_THRESHOLD
-        fig.add_trace(go.Scatter(x=steps, y=[s.eval.get(key) for s in evaluated], mode="lines+markers", name=label,
-                                 line=dict(color="firebrick", dash="dash", width=style.curve_width),
-                                 marker=dict(size=style.curve_marker)))
-    if final is not None:
-        name = f"{TERMINATION_PREFIX if final.terminated else STOPPED_PREFIX} at step {final.step}"
-        fig.add_trace(_vertical(final.step, 0, 1, name, "firebrick" if final.terminated else "grey", "dot",
-                                hover=final.stop_reason, width=style.curve_width))
-    if cursor_step is not None:
-        fig.add_vline(x=cursor_step, line=dict(color="rgba(0,0,0,0.35)", width=style.curve_width / 2))
-    fig.update_layout(title=dict(text="Accuracy on the eval sets", x=0.01), height=style.accuracy_height,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step", yaxis=dict(range=[-0.03, 1.03],
-                      title="accuracy", tickformat=".0%"), uirevision="acc", font=dict(size=style.font),
-                      legend=dict(font=dict(size=style.legend_font), orientation="h", yanchor="top", y=-0.3, x=0))
-    if style.legend_inside:     # the curves start at the top and the threshold lies low: the middle left is free
-        fig.update_layout(legend=dict(orientation="v", yanchor="middle", y=0.5, x=0.01, bgcolor="rgba(255,255,255,0.75)"),
-                          margin=dict(l=10, r=10, t=36, b=10))
-    return fig
-
-
-def loss_figure(losses: list[dict], cursor_step: int | None = None, style: FigureStyle = DESK) -> go.Figure:
-    """L_UL (top) and L_CE (bottom) per optimiser step: their scales differ, so each has its own axis.
-    (Two stacked y-axes by hand: plotly's make_subplots costs ~10 ms a frame.)"""
-    steps = [row["step"] for row in losses]
-    fig = go.Figure([
-        go.Scatter(x=steps, y=[row.get("L_UL") for row in losses], mode="lines", name="L_UL (contrastive)",
-                   yaxis="y", line=dict(width=style.curve_width)),
-        go.Scatter(x=steps, y=[row.get("L_CE") for row in losses], mode="lines", name="L_CE (cross-entropy)",
-                   yaxis="y2", line=dict(width=style.curve_width)),
-    ])
-    if cursor_step is not None:
-        fig.add_vline(x=cursor_step, line=dict(color="rgba(0,0,0,0.35)", width=style.curve_width / 2))
-    fig.update_layout(title=dict(text="Loss terms", x=0.01), height=style.loss_height,
-                      margin=dict(l=10, r=10, t=40, b=10), font=dict(size=style.font), showlegend=False, uirevision="loss", xaxis=dict(title="step", anchor="y2"),
-                      yaxis=dict(title="L_UL", domain=[0.55, 1.0]), yaxis2=dict(title="L_CE", domain=[0.0, 0.45]))
     return fig

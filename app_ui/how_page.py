@@ -13,7 +13,7 @@ from unlearn_core.metrics import METRIC_LABELS
 from .live.recording import clock_label
 from .unlearn_page import MAP_EXPLAINER
 
-# The paper's reference figures (v1, CIFAR-10), as in METHOD.md.
+# The paper's reference figures (v1, CIFAR-10), as in docs/METHOD.md.
 PAPER_FIGURES = pd.DataFrame([
     ("class, ResNet-18: accuracy D^r_ts / D^u_tr / D^u_ts (%)", "86.96 / 0 / 0", "85.79 / 0 / 0"),
     ("class, ResNet-18: time (s)", "1566.36", "48.90 (32x faster)"),

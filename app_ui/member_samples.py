@@ -58,7 +58,8 @@ def remembered_samples(model, prep: Prepared) -> RememberedSamples:
 
 
 def thumbnails_html(found: RememberedSamples, prep: Prepared, limit: int = SHOWN) -> str:
-    """A grid of the first `limit` samples: image (enlarged without smoothing), true label, prediction."""
+    """A grid of the first `limit` samples: image (enlarged without smoothing), true label, prediction. Sized by
+    style: Streamlit's markdown drops an <img>'s width and height attributes (an 8x8 digit drew at 8 px)."""
     names = prep.data.class_names
     cells = []
     for i in range(min(limit, found.count)):
@@ -66,7 +67,7 @@ def thumbnails_html(found: RememberedSamples, prep: Prepared, limit: int = SHOWN
         caption = (f"label {html.escape(str(names[found.labels[i]]))}<br>predicted "
                    f"{html.escape(str(names[found.predicted[i]]))} ({100 * found.confidence[i]:.0f}%)")
         cells.append(f"<figure style='margin:0;text-align:center;font-size:0.75rem'><img src='{uri}' "
-                     f"width='64' height='64' style='image-rendering:pixelated'><figcaption>{caption}"
+                     f"style='width:64px;height:64px;object-fit:contain;image-rendering:pixelated'><figcaption>{caption}"
                      f"</figcaption></figure>")
     return ("<div class='member-samples' style='display:grid;grid-template-columns:repeat(auto-fill,"
             "minmax(84px,1fr));gap:8px'>" + "".join(cells) + "</div>")

@@ -22,6 +22,12 @@ from typing import Iterator
 
 import streamlit as st
 
+# Streamlit's main column starts about 6rem down (room for its header bar); 2.5rem keeps clear of the bar and
+# gives a laptop's 768 px screen the map and the curves under the controls (tests/test_browser.py measures it).
+DESK_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
+</style>"""
+
 # True while app.py runs the page (set around page.run(), on the script thread of that run).
 _INSIDE_APP: ContextVar[bool] = ContextVar("inside_app", default=False)
 

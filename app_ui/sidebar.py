@@ -180,7 +180,7 @@ def _defaults_note() -> None:
     ss = st.session_state
     dataset, mode = ss[W + "dataset"], ss[W + "mode"]
     if ss[W + "paper"]:
-        st.caption("Using the paper's values (METHOD.md).")
+        st.caption("Using the paper's values (docs/METHOD.md).")
         return
     ours = default_unlearn_config(dataset, mode)
     diffs = [f"{item.setting.label} {getattr(ours, item.setting.name)} (paper {getattr(PAPER, item.setting.name)})"

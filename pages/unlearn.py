@@ -7,7 +7,6 @@ from app_ui.unlearn_page import render_unlearn
 require_app_shell()
 if not current_config().view.present:       # classroom mode: the first screen is the map's
     st.title("Unlearn")
-    st.markdown("Run the method step by step on the settings in the sidebar and watch the probe samples move on "
-                "the embedding map. When the termination test fires, compare the unlearned model with the "
-                "original and with a model retrained without the forget set.")
+    st.markdown("Press **Run** and watch the forget samples leave their cluster on the embedding map; the results "
+                "below compare the unlearned model with the original and with a model retrained without them.")
 render_unlearn()

@@ -143,7 +143,7 @@ def test_flags_reach_the_experiment():
     cfg = exp.unlearn_config()
     assert (cfg.lr, cfg.tau, cfg.omega, cfg.seed) == (0.05, 0.5, 2, 7)
     assert exp.use_cache is False and experiment().use_cache is True
-    # the dataset's defaults unless --paper-defaults, which gives the paper's values (METHOD.md)
+    # the dataset's defaults unless --paper-defaults, which gives the paper's values (docs/METHOD.md)
     assert experiment().unlearn_config().lr == 1e-2
     paper = experiment("--paper-defaults").unlearn_config()
     assert (paper.tau, paper.lambda_ul, paper.lambda_ce, paper.omega, paper.lr, paper.momentum) == (

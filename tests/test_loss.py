@@ -1,5 +1,5 @@
 """The contrastive unlearning loss against an oracle: a per-anchor Python loop written straight from
-METHOD.md's formula, on random embeddings and labels. Values and gradients must agree.
+docs/METHOD.md's formula, on random embeddings and labels. Values and gradients must agree.
 
     sample mode, per anchor:  l_i = -(1/|N_i|) * sum_{a in N_i} [ s_ia - log sum_{p in P_i} exp(s_ip) ]
     class mode (P_i empty):   l_i = -(1/|N_i|) * sum_{a in N_i} s_ia   (+ the constant log|N_i|)

@@ -8,7 +8,7 @@ s_ij = z_i . z_j / tau:
     class mode:   l_i = -(1/|N_i|) sum_{a in N_i} s_ia          (P_i is empty)
 
 An anchor without positives (always in class mode, sometimes in sample mode) takes the class-mode
-form, so nothing computes log(0). METHOD.md adds a constant log|N_i| to the class-mode form; it has no
+form, so nothing computes log(0). docs/METHOD.md adds a constant log|N_i| to the class-mode form; it has no
 gradient and is left out here, so L_UL's value differs by it, not its effect.
 """
 from __future__ import annotations

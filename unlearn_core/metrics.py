@@ -5,7 +5,7 @@
     metrics = evaluate_model(model, data, split, device)            # every metric, keyed as in the JSON
     mia_member_flags(remain, non_member, forget)                    # per forget sample: still called "member"?
 
-Membership inference, two conventions that users confuse (METHOD.md); both are shares in [0, 1]:
+Membership inference, two conventions that users confuse (docs/METHOD.md); both are shares in [0, 1]:
 - mia_member_rate (the contrastive paper's): an attack classifier learns model outputs of D^r_tr
   (members) against held-out test samples (non-members) and is applied to D^u_tr; the share it calls
   "member". LOWER means more forgotten; the retrain value is the target.

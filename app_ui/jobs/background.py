@@ -117,6 +117,11 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
+    @property
+    def cancel_requested(self) -> bool:
+        """Someone asked it to stop (work that polls instead of reporting progress reads this)."""
+        return self._cancelled.is_set()
+
     def cancel(self, reason: str, by_user: bool = False) -> None:
         """by_user: someone chose to stop it (Cancel), so a job replacing it waits for Start (JobBoard)."""
         with self._lock:

@@ -33,7 +33,7 @@ TABLE_COLUMNS = ("kind", "trial", "status", *SETTINGS, "outcome", "stop_reason",
 TERMINATED, NOT_TERMINATED, STOPPED_EARLY, ERROR, REFERENCE = (
     "terminated", "not terminated", "stopped early", "error", "reference")
 OBJECTIVE = "smallest Avg. Gap to retrain among trials that terminated by the paper's rule (ties: faster)"
-UTILITY_METRIC = {"class": "remain_test_acc", "sample": "test_acc"}     # what is kept, per mode (METHOD.md)
+UTILITY_METRIC = {"class": "remain_test_acc", "sample": "test_acc"}     # what is kept, per mode (docs/METHOD.md)
 
 
 def results_table(frame: pd.DataFrame, exp, references: dict, original_seconds: float,
