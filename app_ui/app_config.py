@@ -2,7 +2,7 @@
 engine Experiment it stands for.
 
     cfg, problems = AppConfig.from_query({"mode": "sample", "count": "50", "lr": "0.02"})
-    cfg.forget.count, cfg.hyper.lr, cfg.view.fps  # the engine's configs (and the app's ViewConfig) inside
+    cfg.forget.count, cfg.hyper.lr, cfg.view.speed  # the engine's configs (and the app's ViewConfig) inside
     cfg.to_query()      # {"dataset": "digits", ..., "lr": "0.02", ...}: every setting, seed included
     cfg.updated({"lr": 0.05, "seed": 3})            # change settings by URL key, typed values
     cfg.experiment()    # unlearn_core.Experiment, what the engine runs
@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
 from unlearn_core.configs import DATASET_NAMES, MODES, default_train_config, default_unlearn_config
@@ -40,30 +40,26 @@ MODE_ONLY = {"forget_class": "class", "count": "sample", "indices": "sample"}
 
 @dataclass(frozen=True)
 class ViewConfig:
-    """How the app shows a run; never changes what the engine computes (except when frames are recorded)."""
+    """How the app shows a run. Only points and frame_every change what is recorded (the map's probe set and
+    how often a step is a map frame); the rest never restarts a recording (the recording's key is the engine's
+    Experiment and the map: app_ui/live/recording.py)."""
     points: int = setting(PROBE_SIZE, "Training samples shown in the map (a fifth of them from the forget set, "
                           "at most). More points: a fuller picture, slower frames.", label="Map points",
                           low=20, high=5000, step=100, flag="-")   # below 20 UMAP has nothing to lay out
     frame_every: int = setting(1, "Record the probe embeddings every N optimiser steps (the timeline's "
                                "resolution).", label="Map frame every N steps", low=1, high=1_000_000, step=1,
                                flag="-")
-    fps: float = setting(2.0, "While running, the page draws this many frames a second and steps the engine "
-                         "in between.", label="Frames per second", low=0.5, high=4.0, step=0.5, flag="-")
+    speed: float = setting(1.0, "The speed the player starts at (1x: two optimiser steps a second; the player's "
+                           "own menu changes it while you watch). The engine never waits for it.",
+                           label="Start speed", low=0.25, high=4.0, step=0.25, flag="-")
     trails: bool = setting(True, "Draw each forget sample's path from where it started (off: only the hollow "
                            "start circles mark it).", label="Trails", flag="-")
     present: bool = setting(False, "Classroom mode, for a projector: no sidebar and no settings, large text, "
                             "markers and lines; the run's controls, the timeline and the preset's story stay. "
                             "A link with present=1 opens in it.", label="Classroom mode", flag="-")
 
-    # How a run is drawn, not what it computes: two views that differ only here show the same run.
-    DRAWING_ONLY: ClassVar[tuple[str, ...]] = ("fps", "trails", "present")
-
     def validate(self) -> None:
         check_settings(self)
-
-    def for_the_run(self) -> "ViewConfig":
-        """This view with its drawing-only settings at their defaults (what a run depends on)."""
-        return replace(self, **{name: getattr(ViewConfig, name) for name in self.DRAWING_ONLY})
 
 
 def _declared(cls, name: str) -> Any:

@@ -45,11 +45,13 @@ class Presentation:
     present: bool = False
     trails: bool = True
     captions: tuple[Caption, ...] = ()
+    speed: float = 1.0              # the player's starting speed (1x: two optimiser steps a second)
 
     @staticmethod
     def of(cfg: AppConfig) -> "Presentation":
         preset = matching_preset(cfg)
-        return Presentation(cfg.view.present, cfg.view.trails, preset.captions if preset is not None else ())
+        return Presentation(cfg.view.present, cfg.view.trails, preset.captions if preset is not None else (),
+                            cfg.view.speed)
 
     @property
     def style(self) -> FigureStyle:

@@ -18,7 +18,6 @@ import threading
 import weakref
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly
 

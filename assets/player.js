@@ -183,7 +183,16 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.lastFed = data;
     S.standalone = !send || !!data.standalone;
     S.served = data.served;
-    if (data.static && (!S.static || S.static.id !== data.static.id)) S.static = data.static;
+    if (data.static && (!S.static || S.static.id !== data.static.id)) {
+      // The first map a player gets may name the speed to start at (the URL's speed): the nearest on the menu.
+      const start = !S.static && data.static.style && Number(data.static.style.speed);
+      if (start) {
+        const menu = [0.25, 0.5, 1, 2, 4];
+        const near = menu.reduce((a, b) => (Math.abs(b - start) < Math.abs(a - start) ? b : a));
+        S.speed = speedSel.value = String(near);
+      }
+      S.static = data.static;
+    }
     if (data.target !== undefined && data.target !== S.target) { S.target = data.target; S.targetXY = null; }
     S.captions = data.captions || [];
     const incoming = data.lanes || [];

@@ -18,14 +18,14 @@ from unlearn_core.settings import setting, settings
 # declared later adds its key; none of these may go.)
 URL_KEYS = {"dataset", "model", "mode", "class", "count", "indices", "seed", "device", "paper", "tau", "lambda_ul",
             "lambda_ce", "omega", "lr", "momentum", "batch_size", "max_rounds", "max_steps", "eval_every", "points",
-            "frame_every", "fps"}
+            "frame_every", "speed"}
 
 
 @pytest.mark.parametrize("cfg", [
     AppConfig(),
     replace(AppConfig.defaults("digits", "sample"), forget=ForgetConfig(mode="sample", seed=4, count=37,
                                                                         indices=(3, 17, 42)),
-            view=ViewConfig(fps=4.0, points=250)),
+            view=ViewConfig(speed=4.0, points=250)),
     replace(AppConfig.defaults("cifar10", "class", paper=True), model=ModelConfig("resnet18"),
             forget=ForgetConfig(forget_class=2), device="cpu", view=ViewConfig(frame_every=5)),
     replace(AppConfig(), hyper=replace(AppConfig().hyper, lr=0.0123456789, tau=0.25, omega=2, lambda_ce=0.0)),
@@ -71,7 +71,7 @@ def test_missing_parameters_take_the_defaults_of_the_urls_dataset_and_mode():
 
 
 @pytest.mark.parametrize("key,value", [("lr", "-1"), ("lr", "nan"), ("omega", "2.5"), ("dataset", "imagenet"),
-                                       ("points", "3"), ("fps", "60"), ("indices", "1,x"), ("paper", "maybe")])
+                                       ("points", "3"), ("speed", "60"), ("indices", "1,x"), ("paper", "maybe")])
 def test_a_value_that_does_not_parse_is_ignored_with_a_message(key, value):
     cfg, problems = AppConfig.from_query({key: value})
     assert cfg == AppConfig()
@@ -111,8 +111,8 @@ def test_the_experiment_carries_every_setting():
 
 
 def test_settings_change_by_url_key():
-    cfg = AppConfig().updated({"lr": 0.05, "class": 3, "fps": 4.0, "device": "cpu", "dataset": "mnist"})
-    assert (cfg.hyper.lr, cfg.forget.forget_class, cfg.view.fps, cfg.device, cfg.data.dataset) == (
+    cfg = AppConfig().updated({"lr": 0.05, "class": 3, "speed": 4.0, "device": "cpu", "dataset": "mnist"})
+    assert (cfg.hyper.lr, cfg.forget.forget_class, cfg.view.speed, cfg.device, cfg.data.dataset) == (
         0.05, 3, 4.0, "cpu", "mnist")
     assert cfg.values()["class"] == 3 and set(cfg.values()) == set(cfg.to_query()) >= URL_KEYS
 

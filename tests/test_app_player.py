@@ -34,7 +34,7 @@ def recording(browser: Browser, lane: int = 0):
 
 
 def run_to_end(at, browser: Browser) -> dict:
-    data = send(at, browser, "run")
+    send(at, browser, "run")
     recording(browser).job.wait(120)
     return send(at, browser, "want")
 
@@ -82,7 +82,7 @@ def test_run_records_every_step_and_sends_only_what_the_browser_lacks():
 
 def test_sessions_with_the_same_settings_share_one_recording_and_drawing_settings_keep_it():
     a, browser_a = unlearn_page(seed="13", max_steps="4")
-    data = send(a, browser_a, "run")
+    send(a, browser_a, "run")
     b, browser_b = unlearn_page(seed="13", max_steps="4", trails="false")
     assert browser_b.ids == browser_a.ids                                  # already recording: joined, not restarted
     c, browser_c = unlearn_page(seed="14", max_steps="4")

@@ -29,11 +29,13 @@ def test_a_bad_present_value_is_ignored_with_a_message():
     assert not cfg.view.present and len(problems) == 1 and "present" in problems[0]
 
 
-def test_drawing_settings_keep_the_run_and_the_others_do_not():
-    view = ViewConfig(points=300)
-    drawn_differently = replace(view, present=True, trails=False, fps=4.0)
-    assert drawn_differently.for_the_run() == view.for_the_run()
-    assert replace(view, points=200).for_the_run() != view.for_the_run()
+def test_drawing_settings_keep_the_recording_and_the_others_do_not():
+    # A recording is keyed by the engine's Experiment (and the map, which `points` sizes): what only changes how
+    # it is drawn must leave the Experiment as it is; how often a step is a map frame changes what is recorded.
+    cfg = AppConfig(view=ViewConfig(points=300))
+    drawn_differently = replace(cfg, view=replace(cfg.view, present=True, trails=False, speed=4.0))
+    assert drawn_differently.experiment() == cfg.experiment()
+    assert replace(cfg, view=replace(cfg.view, frame_every=2)).experiment() != cfg.experiment()
 
 
 @pytest.mark.parametrize("preset", load_presets(), ids=lambda p: p.id)

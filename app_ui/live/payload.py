@@ -70,7 +70,7 @@ def static_part(prepared: PreparedMap, look: Presentation, methods: tuple[str, .
         "style": {"present": look.present, "trails": look.trails, "font": style.font, "point": style.point,
                   "forget_point": style.forget_point, "start_point": style.start_point,
                   "trail_width": style.trail_width, "curve_width": style.curve_width,
-                  "map_height": style.map_height, "chart_height": style.accuracy_height},
+                  "map_height": style.map_height, "chart_height": style.accuracy_height, "speed": look.speed},
     }
 
 
