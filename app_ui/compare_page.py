@@ -22,6 +22,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -235,6 +236,29 @@ def prepared_map_or_stop(prep_key: Experiment, points: int) -> PreparedMap:
     return job.result
 
 
+def _evidence(rows: list[dict]) -> None:
+    """Does it really forget? Each method's relearn steps and probe accuracy beside the references'."""
+    shown = [r for r in rows if "relearn_steps" in r["values"] or "probe_acc" in r["values"]]
+    if not shown:
+        return
+    st.markdown("##### Does it really forget?")
+    table = pd.DataFrame([{"method": r["title"],
+                           "relearn steps": (r["values"].get("relearn_steps") or (None,))[0],
+                           "probe acc %": 100 * r["values"]["probe_acc"][0] if "probe_acc" in r["values"] else None}
+                          for r in shown])
+    st.dataframe(table, hide_index=True, width="content", key="compare_evidence",
+                 column_config={"relearn steps": st.column_config.NumberColumn(format="%.1f", help=RELEARN_HELP),
+                                "probe acc %": st.column_config.NumberColumn(format="%.1f", help=PROBE_HELP)})
+    st.caption("Relearn steps: fine-tuning steps on the remaining data plus a few forget samples until forget "
+               "accuracy climbs back past the threshold (fewer than the retrain's: the forget data is still in "
+               "the weights). Probe acc: a linear classifier on the frozen embeddings, on the forget data (above "
+               "the retrain's: still decodable). The retrain row is the target for both (docs/PRIVACY.md).")
+
+
+RELEARN_HELP = "steps to relearn the forget data to the threshold; past the cap counts as cap + 1; closest to retrain is best"
+PROBE_HELP = "a linear probe's accuracy on the forget data from the frozen embeddings; closest to retrain is best"
+
+
 def _on_run() -> None:
     st.session_state[CLICKED_KEY] = True
 
@@ -270,6 +294,7 @@ def _show(runs: list[MethodRun], prepared: PreparedMap, cfg: AppConfig) -> None:
                "is better. FLOPs speed-up: the retrain's training compute over the method's, the same on any "
                "machine. Speed-up (wall-clock, this machine): over "
                f"the {rows[-1]['speedup_over']} (add Retrain to the methods to time it side by side).")
+    _evidence(rows)
     name, verdict = winner(rows)
     (st.success if name == "contrastive" else st.info)(verdict[0].upper() + verdict[1:] + ".")
     st.download_button("Runs (JSON)", data=lambda: json.dumps({"runs": [r.report for r in runs]}, indent=2),

@@ -100,7 +100,7 @@ def guard_message(final: Step) -> str | None:
 
 def report_json(rec: Recording, reference: Reference, cfg: AppConfig) -> str:
     """The CLI's report (unlearn_core.experiment.build_report) for this run, plus the app's URL settings."""
-    report = build_report(rec.prep, rec.evaluated, reference)     # rec.evaluated ends with the closing Step
+    report = build_report(rec.prep, rec.evaluated, reference, model=rec.model)  # evaluated ends with the last Step
     # The shared reference measured the retrain on the probe set of whichever session built it first; this
     # run's map may have another point count, so the target is measured on this run's own probe set.
     report["embedding"]["retrain"] = embedding_measures(reference.retrain.model, rec.prep.data, rec.prep.split,

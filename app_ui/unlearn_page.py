@@ -14,6 +14,7 @@ import streamlit as st
 from unlearn_core import UserInputError
 
 from .app_config import AppConfig
+from .evidence_view import privacy_overlay, render_evidence
 from .classroom import Presentation, present_href, render_present_header
 from .jobs.background import Job
 from .jobs.progress import wait_for_job
@@ -72,11 +73,15 @@ def render_unlearn() -> None:
     render_player(PLAYER_KEY, prepared, [Lane(rec, "Contrastive", "contrastive")], look,
                   autoplay=st.session_state.pop(AUTORUN_KEY, False),
                   get_target=lambda: _retrain_target(cfg, prepared, rec),
+                  get_overlay=lambda: privacy_overlay(rec) if rec.final is not None else None,
                   below=lambda: _point_details(prepared, rec))
     if not look.present:
         _story(cfg)
     if rec.final is not None:
-        render_results(rec, reference_job(cfg.prep_key(), prepared.prep), cfg.forget.mode)
+        ref_job = reference_job(cfg.prep_key(), prepared.prep)
+        render_results(rec, ref_job, cfg.forget.mode)
+        if ref_job.ok:
+            render_evidence(rec, ref_job.result, cfg)
         _downloads(rec, prepared, cfg, look)
     with st.expander("What the map shows", expanded=False):
         st.markdown(MAP_EXPLAINER.format(points=len(prepared.prep.split.probe),

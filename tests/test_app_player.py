@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app_testing import TINY_EPOCHS, Browser, open_page, player_data, send, wait_until_prepared
+from app_testing import TINY_EPOCHS, Browser, figures, open_page, player_data, send, wait_until_prepared
 from app_ui.jobs.resources import reference_job
 from app_ui.live.recording import RECORDINGS
 from app_ui.results import curves_csv, player_html, report_json
@@ -111,10 +111,24 @@ def test_the_end_of_a_run_shows_the_results_and_every_download_builds():
     reference = reference_job(cfg.prep_key(), rec.prep).result
     report = json.loads(report_json(rec, reference, cfg))
     assert report["steps"] == 6 and report["app_config"]["max_steps"] == "6"
+    assert report["evidence"]["unlearned"]["relearn"]["curve"]            # the JSON carries the evidence too
     rows = curves_csv(rec).strip().splitlines()
     assert rows[0].startswith("step,round,L_UL,L_CE") and "engine_cpu_seconds" in rows[0] and len(rows) == 1 + 7
     html = player_html(rec.prepared, rec)
     assert "unlearnMountPlayer(" in html and '"standalone": true' in html and html.count('"step": ') >= 7
+
+
+def test_after_the_results_the_page_asks_does_it_really_forget():
+    at, browser = unlearn_page(seed="18", max_steps="6")
+    run_to_end(at, browser)
+    send(at, browser, "end")
+    wait_until_prepared(at)                                  # the retrain reference, then the relearning test
+    assert not at.exception
+    assert "Does it really forget?" in [h.value for h in at.subheader]
+    assert any("relearn" in str(f["layout"].get("title", "")).lower() or
+               any("etrain" in str(t.get("name", "")) for t in f["data"]) for f in figures(at))
+    assert at.button(key="privacy_start")                    # the N-model test waits for a click, its cost said
+    assert player_data(at)["overlay"] is None                # nothing to colour the map by yet
 
 
 def test_a_click_shows_the_sample_and_its_neighbours_at_the_shown_step():

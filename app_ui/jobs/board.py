@@ -4,6 +4,7 @@ one training; long work waits for a Start click; a cancelled job is replaced by 
     board = JobBoard("models", max_entries=8)
     job = board.get(key, work, estimate=lambda: original_estimate(exp))   # the key's job, started unless
                                                                            # its estimate is long (job.estimate)
+    board.peek(key)                                                        # the key's job, or None (nothing starts)
     board.discard(key)                                                     # "Try again": the next get starts afresh
 
 Why not st.cache_resource: it cannot say whether a job exists without creating it, and a cancelled job
@@ -50,6 +51,11 @@ class JobBoard:
         if not by_user and not (est is not None and est.long):
             new.start()
         return new
+
+    def peek(self, key: Hashable) -> Job | None:
+        """The key's job if there is one; never creates or starts one."""
+        with self._lock:
+            return self._jobs.get(key)
 
     def discard(self, key: Hashable) -> None:
         with self._lock:

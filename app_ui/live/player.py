@@ -82,8 +82,10 @@ def selected_point(key: str) -> dict | None:
 
 def render_player(key: str, prepared: PreparedMap, lanes: list[Lane], look: Presentation, *,
                   autoplay: bool = False, get_target: Callable[[], RetrainTarget | None] = lambda: None,
+                  get_overlay: Callable[[], dict | None] = lambda: None,
                   below: Callable[[], None] | None = None) -> None:
-    """The player, in a fragment; `below` draws under it in the same fragment (a click's details)."""
+    """The player, in a fragment; `below` draws under it in the same fragment (a click's details).
+    get_overlay: an optional colouring of the forget samples, one score per probe point (docs/PLAYER.md)."""
     if autoplay:                       # a preset's "Start": the engine starts now, the browser plays once
         for lane in lanes:
             lane.rec.start()
@@ -97,6 +99,7 @@ def render_player(key: str, prepared: PreparedMap, lanes: list[Lane], look: Pres
             _apply_event(key, event, sent, lanes)
         data = player_data(prepared, lanes, look, sent, get_target(), plotly_url=PLOTLY_URL)
         data["autoplay"] = st.session_state.pop(f"{key}.autoplay", False)
+        data["overlay"] = get_overlay()
         _component()(data=data, key=key, on_event_change=partial(_on_event, key))
         failed = [lane for lane in lanes if lane.rec.error is not None]
         for lane in failed:
