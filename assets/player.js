@@ -93,6 +93,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   const S = {
     static: null, target: null, targetXY: null, captions: [], lanes: [], steps: [], shown: 0, served: null,
     playing: false, waiting: false, pendingStep: false, started: false, speed: "1", selected: null,
+    overlay: null, colourBy: "pred",
     sentSelected: null, noClickUntil: 0, endSent: new Set(), autoplayServed: null, standalone: !send, seq: 0,
     req: { at: -1e12, served: null }, timer: null, selTimer: null, plotly: null, detachedAt: null,
     layoutLanes: -1, layoutStatic: null, maps: [], curves: {}, lastFed: null, destroyed: false,
@@ -111,6 +112,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
       <button type="button" data-action="replay">Replay</button><button type="button" data-action="reset">Reset</button>
       <select class="unlearn-speed" title="speed">${UNLEARN_PLAYER_SPEEDS.map(([v, t]) =>
         `<option value="${v}"${v === "1" ? " selected" : ""}>${t}</option>`).join("")}</select>
+      <select class="unlearn-colour" title="what the diamonds' colour says" style="display:none">
+        <option value="pred">colour: predicted class</option><option value="overlay"></option></select>
       <input type="range" class="unlearn-timeline" min="0" max="0" step="1" value="0" title="timeline">
       <span class="unlearn-status" data-step="0"></span></div>
     <div class="unlearn-banner" role="status"></div><div class="unlearn-body"></div>`;
@@ -178,11 +181,40 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }, 200);
 
   /* ---------- data in ---------- */
+  // An overlay (per-sample privacy, once computed) can colour the diamonds instead of the predicted class.
+  const colourSel = $(".unlearn-colour");
+  colourSel.addEventListener("change", () => {
+    S.colourBy = colourSel.value;
+    const key = body.querySelector(".map-key");
+    if (key && S.static) key.innerHTML = mapKey();
+    render(false);
+  });
+  function feedOverlay(overlay) {
+    if (JSON.stringify(overlay) === JSON.stringify(S.overlay)) return;
+    S.overlay = overlay;
+    colourSel.style.display = overlay ? "" : "none";
+    if (overlay) colourSel.options[1].textContent = `colour: ${overlay.name}`;
+    if (!overlay) { S.colourBy = "pred"; colourSel.value = "pred"; }
+    render(false);
+  }
+  // A score in [0, 1] as a colour of the overlay's scale (linear between its stops); no score: grey.
+  function overlayColour(score) {
+    if (score == null || !Number.isFinite(score)) return "#9e9e9e";
+    const stops = S.overlay.scale, hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+    let j = 1;
+    while (j < stops.length - 1 && score > stops[j][0]) j++;
+    const [t0, c0] = stops[j - 1], [t1, c1] = stops[j], u = t1 > t0 ? (score - t0) / (t1 - t0) : 0;
+    const a = hex(c0), b = hex(c1);
+    return "#" + a.map((v, k) => Math.round(v + u * (b[k] - v)).toString(16).padStart(2, "0")).join("");
+  }
+  function byOverlay() { return S.colourBy === "overlay" && S.overlay; }
+
   function feed(data) {
     if (!data || S.destroyed) return;
     S.lastFed = data;
     S.standalone = !send || !!data.standalone;
     S.served = data.served;
+    feedOverlay(data.overlay || null);
     if (data.static && (!S.static || S.static.id !== data.static.id)) {
       // The first map a player gets may name the speed to start at (the URL's speed): the nearest on the menu.
       const start = !S.static && data.static.style && Number(data.static.style.speed);
@@ -413,8 +445,13 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const rest = new Set(), forget = new Set();
     st.labels.forEach((c, i) => (st.is_forget[i] ? forget : rest).add(c));
     const own = [...forget].filter((c) => !rest.has(c)).sort((a, b) => a - b);
-    const parts = [`<b>&#9670;</b> forget sample, in the colour of the class the model now predicts` +
-                   (own.length ? ` (its own: ${own.map(sw).join(" ")})` : ""),
+    const diamond = byOverlay()
+      ? `<b>&#9670;</b> forget sample, coloured by ${unlearnEsc(S.overlay.name)}: <span style="color:` +
+        `${overlayColour(0)}">&#9632;</span> still looks seen, <span style="color:${overlayColour(1)}">&#9632;</span> ` +
+        `looks never seen, <span style="color:${overlayColour(null)}">&#9632;</span> no score`
+      : `<b>&#9670;</b> forget sample, in the colour of the class the model now predicts` +
+        (own.length ? ` (its own: ${own.map(sw).join(" ")})` : "");
+    const parts = [diamond,
                    `<b>&#9675;</b> its start` + (st.style.trails ? `, <b>&#9472;</b> its trail` : ""),
                    `<b>&#9679;</b> other samples, by true class: ${[...rest].sort((a, b) => a - b).map(sw).join(" ")}`];
     if (S.target) parts.push(`<b>&#9733;</b> where the retrained model puts them`);
@@ -428,14 +465,17 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   };
   function hoverText(i, m) {
     const st = S.static, names = st.class_names;
+    const score = S.overlay && S.overlay.scores[i];
     return `true: ${unlearnEsc(names[st.labels[i]])}<br>predicted: ${unlearnEsc(names[m.pred[i]] ?? m.pred[i])} ` +
-      `(${m.conf[i]}%)<br>training sample #${st.train_index[i]}`;
+      `(${m.conf[i]}%)<br>training sample #${st.train_index[i]}` +
+      (score != null ? `<br>${unlearnEsc(S.overlay.name)}: ${score.toFixed(2)} (0: still looks seen, 1: looks never seen)` : "");
   }
   // What a lane's map shows at step s; the same key means nothing to redraw.
   function mapView(lane, s) {
     const frames = mapFramesUpTo(lane, s), f = frameAt(lane, s);
     const stopped = !!(finished(lane) && f && f.step < s), cur = frames[frames.length - 1];
-    const key = [S.static.id, lane.id, cur && cur.step, f && f.step, stopped, S.selected, !!S.target, frames.length];
+    const key = [S.static.id, lane.id, cur && cur.step, f && f.step, stopped, S.selected, !!S.target, frames.length,
+                 byOverlay() ? "overlay" : "pred"];
     return { frames, f, stopped, key: key.join("|") };
   }
   function mapFigure(lane, s, view) {
@@ -483,7 +523,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     traces.push(trace(sel, m, { hoverinfo: "skip", marker: { symbol: "circle-open",
       size: Math.round((sty.forget_point || 10) * 2.2), color: "#111", line: { width: 2.5 } } }));
     traces.push(trace(forget, m, Object.assign(tips(forget, "forget sample"), { marker: { size: sty.forget_point || 10,
-      symbol: "diamond", color: forget.map((i) => st.colors[m.pred[i]] || "#888"),
+      symbol: "diamond", color: forget.map((i) => byOverlay() ? overlayColour(S.overlay.scores[i]) : st.colors[m.pred[i]] || "#888"),
       line: { width: 1.5 * (sty.trail_width || 1), color: "black" } } })));
     const [[x0, x1], [y0, y1]] = st.bounds;
     const axis = (range) => ({ range, showticklabels: false, showgrid: false, zeroline: false, ticks: "", title: null });
