@@ -75,8 +75,11 @@ def render_side_by_side() -> None:
                               "embeddings of them, on the same map, coloured by the class it predicts: the target)",
                               value=True, key=TARGET_KEY)
     ref_job = reference_job(prep_key, prepared.prep) if show_target else None
-    if ref_job is not None:
-        _target_progress(ref_job)
+    # One container, always there: when the progress inside it goes, the player below keeps its place on the
+    # page (a moved element is remounted, and a remounted player starts over at step 0, paused).
+    with st.container():
+        if ref_job is not None:
+            _target_progress(ref_job)
     render_player(PLAYER_KEY, prepared, lanes, Presentation.of(cfg),
                   get_target=lambda: _target(prepared, ref_job) if ref_job is not None else None)
     with st.expander("What the maps show", expanded=False):
