@@ -133,14 +133,24 @@ def run_so_far(rec: Recording) -> RunSoFar:
 
 def captions_part(look: Presentation, rec: Recording | None) -> list[dict]:
     """The story's captions at the steps of the moments the run has reached, joined where moments coincide;
-    the player shows the latest at or before the shown step. Before Run: the start's caption."""
+    the player shows the latest at or before the shown step. Before Run: the start's caption.
+
+    Told in the story's order: a moment that comes earlier than one told before it (a diamond changing colour
+    before the second round) is told with it, and while the run goes on, a moment not reached yet holds back
+    the captions after it (once the run has stopped, a moment it never reached is left out)."""
     if not look.captions:
         return []
     moments = find_moments(run_so_far(rec)) if rec is not None and rec.frames else {Moment.START: 0}
+    finished = rec is not None and rec.done
     by_step: dict[int, list[str]] = {}
+    told = 0
     for caption in look.captions:
-        if caption.at in moments:
-            by_step.setdefault(moments[caption.at], []).append(caption.text)
+        if caption.at not in moments:
+            if finished:
+                continue
+            break
+        told = max(told, moments[caption.at])
+        by_step.setdefault(told, []).append(caption.text)
     return [{"step": step, "text": " ".join(texts)} for step, texts in sorted(by_step.items())]
 
 
