@@ -1,0 +1,87 @@
+"""Five students at once, in Chromium on the real server: five pages in one browser, each in its own context (its
+own Streamlit session), each forgetting another digit (class 1 to 5), Run pressed in each, played "as computed".
+
+Checked: every page reaches its own stop banner: the banner's step is that recording's stop (the player holds
+every frame of it, one per step: data-frames = step + 1, and shows the last), the page's map forgets its own
+class (every forget sample on it is of that class), the five recordings are five (none joined another's), and
+each page's URL still names its class. When one fails, the failure says what every page shows.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+
+import pytest
+
+from browser_helpers import ARTIFACTS, TIMEOUT_MS, browser, screenshot_on_failure, server  # noqa: F401 (fixtures)
+
+CLASSES = [1, 2, 3, 4, 5]
+SEED = 41                   # this test's own: no other browser test shares its recordings
+POINTS = 200
+
+MAP_DRAWN = """() => { const p = document.querySelector('.unlearn-map');
+  return !!p && p.querySelectorAll('.scatterlayer path.point').length > 0; }"""
+# What a page shows (and, from the player, which recording it plays and which class its map forgets).
+SHOWS = """() => { const q = (s) => document.querySelector(s), root = q('.unlearn-player');
+  const S = root && root.__unlearnPlayer ? root.__unlearnPlayer.state : null, st = S && S.static;
+  const forget = st ? [...new Set(st.labels.filter((_, i) => st.is_forget[i]))] : null;
+  return {url: location.href, frames: root && root.getAttribute('data-frames'),
+          status: q('.unlearn-status') && q('.unlearn-status').textContent,
+          state: q('.unlearn-status') && q('.unlearn-status').getAttribute('data-state'),
+          step: q('.unlearn-status') && q('.unlearn-status').getAttribute('data-step'),
+          banner: q('.unlearn-banner') && q('.unlearn-banner').textContent,
+          errors: [...document.querySelectorAll('[data-testid=stAlert], [data-testid=stException]')]
+            .map((e) => e.innerText.slice(0, 200)),
+          lane: S && S.lanes[0] ? {id: S.lanes[0].id, state: S.lanes[0].state,
+                                   final: S.lanes[0].final && S.lanes[0].final.step} : null,
+          forget_classes: forget}; }"""
+
+
+def shows(pages: dict) -> str:
+    lines = []
+    for c, page in pages.items():
+        try:
+            lines.append(f"class {c}: {page.evaluate(SHOWS)}")
+        except Exception as err:        # a page that crashed still gets its line
+            lines.append(f"class {c}: could not be read: {err}")
+    return "\n".join(lines)
+
+
+@pytest.mark.browser
+def test_five_sessions_at_once_each_reach_their_own_stop(server, browser):  # noqa: F811
+    base, log = server
+    with ExitStack() as stack:
+        pages = {}
+        for c in CLASSES:                    # separate contexts: five sessions, as five students' browsers
+            context = browser.new_context(viewport={"width": 1300, "height": 900})
+            stack.callback(context.close)
+            pages[c] = context.new_page()
+        for c, page in pages.items():        # opened together: the five maps prepare at once on the server
+            page.goto(f"{base}/unlearn?class={c}&seed={SEED}&points={POINTS}", wait_until="commit",
+                      timeout=TIMEOUT_MS)
+        first = next(iter(pages.values()))
+        with screenshot_on_failure(first, "sessions_failure.png", log):
+            try:
+                for page in pages.values():
+                    page.locator(".unlearn-controls button[data-action=run]").wait_for(timeout=TIMEOUT_MS)
+                    page.wait_for_function(MAP_DRAWN, timeout=60_000)
+                for page in pages.values():
+                    page.locator(".unlearn-speed").select_option("computed")
+                for page in pages.values():
+                    page.locator(".unlearn-controls button[data-action=run]").click()
+                for page in pages.values():
+                    page.locator(".unlearn-banner", has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
+                seen = {c: page.evaluate(SHOWS) for c, page in pages.items()}
+                for c, got in seen.items():
+                    step = int(re.match(r"Stopped at step (\d+):", got["banner"]).group(1))
+                    assert got["lane"]["state"] == "done" and got["lane"]["final"] == step, got
+                    assert got["state"] == "stopped" and got["step"] == str(step), got
+                    assert got["frames"] == str(step + 1), got              # every step of it, held, the last shown
+                    assert got["forget_classes"] == [c], got               # its own class's map
+                    assert re.search(rf"[?&]class={c}(&|$)", got["url"]), got
+                ids = [got["lane"]["id"] for got in seen.values()]
+                assert len(set(ids)) == len(CLASSES) and all(i.startswith("rec-") for i in ids), ids
+            except Exception as err:
+                raise AssertionError(f"{err}\nwhat every page shows:\n{shows(pages)}") from err
+        for c, page in pages.items():
+            page.screenshot(path=str(ARTIFACTS / f"sessions_class{c}.png"))
