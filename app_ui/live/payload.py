@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +76,23 @@ def static_part(prepared: PreparedMap, look: Presentation, methods: tuple[str, .
     }
 
 
+# Each frame's part is encoded once, whoever asks: five viewers of one recording (or one viewer's resends)
+# reuse it. Weak keys: a recording that is forgotten takes its parts with it.
+_PARTS: "weakref.WeakKeyDictionary[Frame, dict]" = weakref.WeakKeyDictionary()
+_PARTS_LOCK = threading.Lock()
+
+
 def frame_part(frame: Frame) -> dict:
+    with _PARTS_LOCK:
+        part = _PARTS.get(frame)
+    if part is None:
+        part = _encode(frame)
+        with _PARTS_LOCK:
+            _PARTS[frame] = part
+    return part
+
+
+def _encode(frame: Frame) -> dict:
     part = {"step": frame.step, "round": frame.round, "seconds": round(frame.seconds, 4), "flops": frame.flops,
             "losses": {k: float(v) for k, v in frame.losses.items()}, "eval": frame.eval,
             "embedding": frame.embedding, "fired": frame.fired, "map": None}
