@@ -20,7 +20,7 @@ from unlearn_core.metrics import METRIC_LABELS
 from unlearn_core.sweep import (ERROR, NOT_TERMINATED, RAY_INSTALL_HINT, SCHEDULERS, STOPPED_EARLY, TERMINATED,
                                 Dimension, SweepOptions, SweepSpec, best_trial, config_summary, finished_trials,
                                 read_table, run_command, run_sweep, searchable, trials)
-from unlearn_core.sweep.space import SEED
+from unlearn_core.sweep.space import SEED, parse_dimension
 
 from .jobs.background import Job
 from .jobs.progress import wait_for_job
@@ -42,16 +42,10 @@ def ray_available() -> bool:
 
 
 def dimension_from_text(name: str, text: str) -> Dimension | None:
-    """A page field: "a, b, c" (a list) or "LOW:HIGH" (a range, random search only); blank: not searched.
-    Values are parsed and bounded by the setting's declaration (UserInputError, one line)."""
-    s = searchable()[name]
+    """A page field, read as the CLI's --space reads it (unlearn_core.sweep.space.parse_dimension): "a, b, c"
+    (a list) or "LOW:HIGH" (a range on the setting's scale, random search only); blank: not searched."""
     text = text.replace(" ", "")
-    if not text:
-        return None
-    if ":" in text:
-        low, _, high = text.partition(":")
-        return Dimension(name, low=s.parse(low), high=s.parse(high))
-    return Dimension(name, values=tuple(dict.fromkeys(s.parse(v) for v in text.split(",") if v)))
+    return parse_dimension(name, text) if text else None
 
 
 def build_spec(texts: dict[str, str], seeds: str, samples: int) -> SweepSpec:

@@ -20,63 +20,14 @@ from pathlib import Path
 
 from ..errors import UserInputError
 from ..files import check_out_path
-from ..settings import Setting
 from ..sweep import (ERROR, NOT_TERMINATED, SCHEDULERS, SETTINGS, STOPPED_EARLY, TERMINATED,
                      UTILITY_METRIC, Dimension, SweepOptions, SweepSpec, best_trial, check_table_path,
-                     config_summary, describe, finished_trials, require_ray, run_command, run_sweep, searchable,
+                     config_summary, describe, finished_trials, require_ray, run_command, run_sweep,
                      trial_configs, trials, write_table)
-from ..sweep.space import SEED
+from ..sweep.space import parse_dimension
 from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides
 
 FILE_KEYS = ("space", "samples", "sample_seed")
-RANGE_KINDS = {"uniform": "linear", "loguniform": "log"}     # the scales' names in sweep files and --space
-
-
-def parse_dimension(name: str, raw) -> Dimension | tuple[int, ...]:
-    """A dimension from command-line text ("0.5,0.7", "loguniform:1e-4:1e-1", "1e-4:1e-1": the setting's
-    scale) or a config file's value (a list, {"loguniform": [LOW, HIGH]}, or the same text). `seed` gives
-    the seeds (a list only). Values are parsed and bounded by the setting's own rules."""
-    name = name.strip().replace("-", "_")
-    if name == "seed":
-        if isinstance(raw, dict) or isinstance(raw, str) and ":" in raw:
-            raise UserInputError("seed takes a list of values (e.g. seed=0,1,2), not a range")
-        return tuple(dict.fromkeys(_parse(SEED, v) for v in _as_list(name, raw)))
-    known = searchable()
-    if name not in known:
-        raise UserInputError(f"cannot search {name!r}; searchable: {', '.join([*known, 'seed'])}")
-    s = known[name]
-    if isinstance(raw, str) and ":" in raw:
-        parts = [p.strip() for p in raw.split(":")]
-        kind = parts.pop(0) if parts[0] in RANGE_KINDS else None
-        if len(parts) != 2 or not all(parts):
-            raise UserInputError(f"{name}={raw}: expected values like 0.1,0.2 or a range like LOW:HIGH "
-                                 f"(or uniform:LOW:HIGH, loguniform:LOW:HIGH)")
-        raw = {kind or s.search: parts}
-    if isinstance(raw, dict):
-        if len(raw) != 1 or next(iter(raw)) not in (*RANGE_KINDS, "log", "linear"):
-            raise UserInputError(f"{name}: a range is {{loguniform = [LOW, HIGH]}} or {{uniform = [LOW, HIGH]}}, "
-                                 f"got {raw!r}")
-        kind, bounds = next(iter(raw.items()))
-        if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-            raise UserInputError(f"{name}: {kind} needs [LOW, HIGH], got {bounds!r}")
-        low, high = (_parse(s, b) for b in bounds)
-        return Dimension(name, low=low, high=high, scale=RANGE_KINDS.get(kind, kind))
-    return Dimension(name, values=tuple(dict.fromkeys(_parse(s, v) for v in _as_list(name, raw))))
-
-
-def _as_list(name: str, raw) -> list:
-    if isinstance(raw, str):
-        raw = [part for part in raw.split(",") if part.strip()]
-    if not isinstance(raw, (list, tuple)) or not raw:
-        raise UserInputError(f"{name}: expected a non-empty list of values, got {raw!r}")
-    return list(raw)
-
-
-def _parse(s: Setting, value):
-    # A config file's numbers arrive typed; the setting's parser reads their text the same way as argv's.
-    if isinstance(value, bool):
-        raise UserInputError(f"{s.name}: expected a number, got {value!r}")
-    return s.parse(str(value))
 
 
 def load_spec_file(path: str | Path) -> SweepSpec:
