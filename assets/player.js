@@ -177,7 +177,10 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.detachedAt = null;
     if (!send || S.standalone || !(live() || !S.static)) return;
     const since = now() - S.req.at;
-    if (since >= 400 && (S.served !== S.req.served || since >= 5000)) request("want");
+    // Run pressed and a lane still idle: ask to start again, not only for frames. Streamlit keeps one pending
+    // trigger per component, so a "want" sent before the server took up "run" replaced it, and the engine
+    // never started (starting twice does nothing).
+    if (since >= 400 && (S.served !== S.req.served || since >= 5000)) request(S.started && anyIdle() ? "run" : "want");
   }, 200);
 
   /* ---------- data in ---------- */

@@ -5,11 +5,14 @@ Checked: every page reaches its own stop banner: the banner's step is that recor
 every frame of it, one per step: data-frames = step + 1, and shows the last), the page's map forgets its own
 class (every forget sample on it is of that class), the five recordings are five (none joined another's), and
 each page's URL still names its class. When one fails, the failure says what every page shows.
+
+And a Run lost on the way (dropped on the websocket: what a busy server's coalesced triggers amount to) still
+starts the engine: the player asks again.
 """
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 
 import pytest
 
@@ -85,3 +88,33 @@ def test_five_sessions_at_once_each_reach_their_own_stop(server, browser):  # no
                 raise AssertionError(f"{err}\nwhat every page shows:\n{shows(pages)}") from err
         for c, page in pages.items():
             page.screenshot(path=str(ARTIFACTS / f"sessions_class{c}.png"))
+
+
+@pytest.mark.browser
+def test_a_run_lost_on_the_way_still_starts_the_engine(server, browser):  # noqa: F811
+    """Streamlit keeps one pending trigger per component: on a busy server a "want" sent before the server took up
+    "run" replaced it. Here the first "run" is dropped on the websocket: the player must ask again."""
+    base, log = server
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    dropped: list[bytes] = []
+
+    def lose_the_first_run(ws) -> None:
+        to_server = ws.connect_to_server()
+
+        def forward(message) -> None:
+            data = message if isinstance(message, bytes) else message.encode()
+            if not dropped and re.search(rb'"kind":\s*"run"', data):
+                dropped.append(data)                    # lost on the way
+                return
+            to_server.send(message)
+        ws.on_message(forward)
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), lose_the_first_run)
+    with closing(page), screenshot_on_failure(page, "sessions_lost_run_failure.png", log):
+        page.goto(f"{base}/unlearn?class=2&seed={SEED + 1}&points={POINTS}", timeout=TIMEOUT_MS)
+        run = page.locator(".unlearn-controls button[data-action=run]")
+        run.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(MAP_DRAWN, timeout=60_000)
+        page.locator(".unlearn-speed").select_option("4")
+        run.click()
+        page.locator(".unlearn-banner", has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
+        assert len(dropped) == 1
