@@ -110,7 +110,8 @@ def test_a_run_lost_on_the_way_still_starts_the_engine(server, browser):  # noqa
         ws.on_message(forward)
     page.route_web_socket(re.compile(r".*/_stcore/stream"), lose_the_first_run)
     with closing(page), screenshot_on_failure(page, "sessions_lost_run_failure.png", log):
-        page.goto(f"{base}/unlearn?class=2&seed={SEED + 1}&points={POINTS}", timeout=TIMEOUT_MS)
+        # Class 2's map of the test above (prepared once), but a recording of its own: a step budget no run reaches.
+        page.goto(f"{base}/unlearn?class=2&seed={SEED}&points={POINTS}&max_steps=9999", timeout=TIMEOUT_MS)
         run = page.locator(".unlearn-controls button[data-action=run]")
         run.wait_for(timeout=TIMEOUT_MS)
         page.wait_for_function(MAP_DRAWN, timeout=60_000)
