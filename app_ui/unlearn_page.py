@@ -149,19 +149,18 @@ def _retrain_target(cfg: AppConfig, prepared: PreparedMap, rec: Recording):
 
 
 def _point_details(prepared: PreparedMap, rec: Recording) -> None:
+    """The clicked sample at the step the player showed when it was clicked (before Run: the original's map)."""
     selected = selected_point(PLAYER_KEY)
-    frame = probe = embeddings = None
+    view = embeddings = None
     if selected is not None:
-        probe = selected["probe"]
-        frame = rec.map_frame_at(selected["step"]) if rec.frames else None
-        kept = rec.embeddings_at(frame.step) if frame is not None else None
-        if frame is None:                          # before Run: the original model's map
-            frame_view, embeddings = prepared.preview(), prepared.projection.reference
+        frame = rec.map_frame_at(selected["step"])
+        if frame is None:
+            view, embeddings = prepared.preview(), prepared.projection.reference
         else:
-            frame_view = rec.map_view(frame)
+            view = rec.map_view(frame)
+            kept = rec.embeddings_at(frame.step)          # None for a step whose embeddings were thinned out
             embeddings = kept[1] if kept is not None and kept[0] == frame.step else None
-        frame = frame_view
-    render_point_details(frame, probe, embeddings, prepared.thumbnails,
+    render_point_details(view, selected["probe"] if selected else None, embeddings, prepared.thumbnails,
                          clear=lambda: st.session_state.pop(f"{PLAYER_KEY}.selected", None))
 
 

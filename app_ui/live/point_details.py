@@ -65,7 +65,8 @@ def details_html(frame: MapFrame, embeddings: np.ndarray | None, probe: int, thu
     cells = [_cell(thumbnails[int(n)], f"class {name(frame.labels[n])}{' ◆' if frame.is_forget[n] else ''}"
                                        f"<br>cos {s:.2f}", 56) for n, s in zip(neighbours, similarity)]
     heading = (f"its {len(cells)} nearest in the embedding space at step {frame.step}" if cells else
-               "no neighbours: this sample's embedding is not finite at this step")
+               f"no neighbours at step {frame.step}: its embeddings were not kept (a long run keeps every other "
+               f"step's) " if embeddings is None else "no neighbours: this sample's embedding is not finite at this step")
     return ("<div class='clicked-point' style='display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap'>"
             + _cell(thumbnails[probe], about, 84) +
             f"<div><div style='font-size:0.8rem;margin-bottom:4px'>{heading} (◆ = forget sample)</div>"
