@@ -1,9 +1,10 @@
 """The player's data (docs/PLAYER.md has the format), built from recordings. No Streamlit here.
 
-    static = static_part(prepared, look, lane_count)          # the map's fixed parts, sent once a map
-    lane = lane_part(rec, "Contrastive", offset=12)           # frames 12.. of a recording
-    lane = idle_lane(prepared, rec, "Contrastive")            # before Run: the original model's frame only
-    data = {"v": 1, "static": static, "lanes": [lane], ...}
+    data = player_data(prepared, [Lane(rec, "Contrastive", "contrastive")], look, sent, target)
+        # what the browser lacks, given `sent` (what it holds, updated to what this payload adds)
+    static_part(prepared, look, ("contrastive",))             # the map's fixed parts, sent once a map
+    lane_part(rec, "Contrastive", offset=12)                  # frames 12.. of a recording
+    idle_lane(prepared, rec, "Contrastive", offset=0)         # before Run: the original model's frame only
 
 Pure functions of the recordings, so tests check what the browser would receive without a browser.
 """
