@@ -114,3 +114,23 @@ def screenshot_on_failure(page, name: str, server_log: Path):
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         print(server_log.read_text()[-3000:])
         raise
+
+
+def hover_shows_image(page, points) -> str | None:
+    """Hover the first few of `points` (a locator of plotly points) in turn until the player's hover image shows;
+    its src, or None if it never did. A few are tried: a redraw under the pointer can swallow one hover."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    image = page.locator("#unlearn-hover-image")
+    for attempt in range(5):
+        page.mouse.move(5, 5)
+        box = points.nth(attempt).bounding_box()
+        if box is not None:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+        try:
+            image.wait_for(state="visible", timeout=4_000)
+            return image.get_attribute("src")
+        except PlaywrightTimeout:
+            continue
+    return None
+

@@ -18,7 +18,8 @@ import pytest
 # The server fixture, the browser fixture and the settings live in browser_helpers; they are re-exported here
 # because other browser tests import them from this module.
 from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, browser,  # noqa: F401
-                             free_port, launch_chromium, require_chromium, screenshot_on_failure, server)
+                             free_port, hover_shows_image, launch_chromium, require_chromium,
+                             screenshot_on_failure, server)
 
 MAP_POINTS = 300
 # Every value the player's status shows, in order (a MutationObserver: no sampling interval to miss one).
@@ -34,8 +35,6 @@ def top_of(page, selector: str) -> float:
 
 @pytest.mark.browser
 def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(server, browser):  # noqa: F811
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     base, log = server
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     sent_frames: list[str] = []       # what the browser sends the server over the websocket
@@ -101,20 +100,10 @@ def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(
         assert len(sent_frames) == before, sent_frames[before:]          # no server work at all
 
         # Hovering a forget sample shows its image beside plotly's tooltip.
-        image = page.locator("#unlearn-hover-image")
         forget_points = page.locator(".unlearn-map").first.locator(".scatterlayer .trace").last.locator("path.point")
-        for attempt in range(5):
-            page.mouse.move(5, 5)
-            box = forget_points.nth(attempt).bounding_box()
-            if box is not None:
-                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
-            try:
-                image.wait_for(state="visible", timeout=4_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        assert image.is_visible(), "hovering forget samples never showed their image"
-        assert image.get_attribute("src").startswith("data:image/png;base64,")
+        src = hover_shows_image(page, forget_points)
+        assert src is not None, "hovering forget samples never showed their image"
+        assert src.startswith("data:image/png;base64,")
 
         # A click shows the sample and its five nearest neighbours under the map; a double-click clears them.
         box = forget_points.first.bounding_box()

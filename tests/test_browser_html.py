@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from browser_helpers import ARTIFACTS, browser  # noqa: F401 (fixture)
+from browser_helpers import ARTIFACTS, browser, hover_shows_image  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,6 @@ def recorded(class_prep):
 @pytest.mark.browser
 def test_the_downloaded_player_plays_offline_to_its_stop_with_every_frame_and_hover_images(recorded, browser,  # noqa: F811
                                                                                           tmp_path):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     from app_ui.results import player_html
 
     prepared, rec = recorded
@@ -84,19 +82,9 @@ def test_the_downloaded_player_plays_offline_to_its_stop_with_every_frame_and_ho
         assert page.locator(".unlearn-player").get_attribute("data-frames") == str(len(rec.frames))
 
         # Hovering a forget sample (the diamonds: the map's last trace) shows its image beside plotly's tooltip.
-        image = page.locator("#unlearn-hover-image")
         diamonds = page.locator(".unlearn-map .scatterlayer .trace").last.locator("path.point")
-        for attempt in range(5):
-            page.mouse.move(5, 5)
-            box = diamonds.nth(attempt).bounding_box()
-            if box is not None:
-                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
-            try:
-                image.wait_for(state="visible", timeout=4_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        assert image.is_visible(), "hovering forget samples never showed their image"
-        assert image.get_attribute("src") in prepared.thumbnails
+        src = hover_shows_image(page, diamonds)
+        assert src is not None, "hovering forget samples never showed their image"
+        assert src in prepared.thumbnails
         page.screenshot(path=str(ARTIFACTS / "player_html_offline.png"), full_page=True)
         assert asked == [] and errors == [], (asked, errors)
