@@ -38,7 +38,7 @@ from typing import Hashable
 import numpy as np
 import torch
 
-from unlearn_core import Experiment, Outcome, Step, UserInputError, unlearn
+from unlearn_core import Experiment, Step, UserInputError, unlearn
 
 from ..figures import MapFrame
 from ..jobs.background import Job
@@ -133,10 +133,6 @@ class Recording:
     @property
     def step(self) -> int:
         return self.frames[-1].step if self.frames else 0
-
-    @property
-    def diverged(self) -> bool:
-        return self.final is not None and self.final.outcome is Outcome.DIVERGED
 
     def frames_from(self, offset: int) -> list[Frame]:
         with self._lock:
