@@ -156,6 +156,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const out = [];
     for (const fr of lane.frames) { if (fr.step > s) break; if (fr.map && fr.map.xy) out.push(fr); }
     if (!out.length) { const first = lane.frames.find((fr) => fr.map && fr.map.xy); if (first) out.push(first); }
+    if (!out.length && lane.preview) out.push(lane.preview);     // the engine's first step has not come yet
     return out;
   }
 
@@ -236,7 +237,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     incoming.forEach((L, i) => {
       const H = S.lanes[i];
       if (H.id !== L.id) { H.id = L.id; H.frames = []; newSet = true; }     // a new recording: drop the old frames
-      Object.assign(H, { title: L.title, state: L.state, final: L.final, error: L.error });
+      Object.assign(H, { title: L.title, state: L.state, final: L.final, error: L.error, preview: L.preview || null });
       const frames = L.frames || [], offset = L.offset || 0, held = H.frames.length;
       if (offset > held) gap = true;                                        // frames were lost on the way
       else if (offset + frames.length > held) H.frames.push(...frames.slice(held - offset));

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from app_testing import TINY_EPOCHS, Browser, figures, open_page, player_data, send, wait_until_prepared
+from app_ui.jobs.background import Job
 from app_ui.jobs.resources import reference_job
 from app_ui.live.recording import RECORDINGS
 from app_ui.results import curves_csv, player_html, report_json
@@ -55,6 +56,20 @@ def test_before_run_the_player_has_the_original_map_and_nothing_runs():
     again = player_data(at)
     assert again["static"] is None and again["lanes"][0]["frames"] == []   # nothing is sent twice
     assert recording(browser, 0) is None                                   # the idle lane is not the recording
+
+
+def test_a_viewer_joining_a_run_before_its_first_step_sees_the_original_map():
+    at, browser = unlearn_page(seed="19")
+    rec = RECORDINGS.by_id(browser.ids[0].removeprefix("idle-"))
+    rec.job = Job("recording", lambda job: None)     # started, as another session's Run would, no Step yet
+    data = send(at, Browser(), "want")
+    [lane] = data["lanes"]
+    assert lane["id"] == rec.id and lane["state"] == "recording" and lane["frames"] == []
+    assert lane["preview"]["step"] == 0 and lane["preview"]["map"] is not None
+    rec.add(next(rec.steps()))                       # the engine's step 0 arrives: it replaces the preview
+    data = send(at, Browser(), "want")
+    assert [f["step"] for f in data["lanes"][0]["frames"]] == [0] and data["lanes"][0]["preview"] is None
+    RECORDINGS.drop(rec)
 
 
 def test_run_records_every_step_and_sends_only_what_the_browser_lacks():

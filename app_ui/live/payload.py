@@ -111,10 +111,14 @@ def final_part(rec: Recording) -> dict | None:
 
 
 def lane_part(rec: Recording, title: str, offset: int) -> dict:
-    """Frames `offset`.. of `rec` (what the browser lacks), its state and, once stopped, why."""
+    """Frames `offset`.. of `rec` (what the browser lacks), its state and, once stopped, why. Until the
+    engine's first Step arrives (seconds on a busy machine), `preview` is the original model's map, so a
+    viewer who joins a recording that has just started sees the map, not an empty plot."""
     frames = rec.frames_from(offset)
+    preview = frame_part(preview_frame(rec.prepared)) if offset == 0 and not frames else None
     return {"id": rec.id, "title": title, "state": rec.state, "offset": offset,
-            "frames": [frame_part(f) for f in frames], "final": final_part(rec), "error": rec.error}
+            "frames": [frame_part(f) for f in frames], "preview": preview, "final": final_part(rec),
+            "error": rec.error}
 
 
 def preview_frame(prepared: PreparedMap) -> Frame:
