@@ -26,6 +26,7 @@ from unlearn_core.splits import PROBE_SIZE
 from .background import Job
 from ..cost_estimate import original_estimate, retrain_estimate
 from .board import JobBoard
+from .priority import lower_this_thread
 from ..live.prepared_map import PreparedMap
 from ..live.thumbnails import png_data_uris
 
@@ -57,6 +58,7 @@ def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedM
 
 
 def build_reference(prep: Prepared, job: Job) -> Reference:
+    lower_this_thread()      # nobody watches it train: the runs being played and the browsers come first
     job.set_phase("retraining without the forget set (once; then it is read from the disk cache), then "
                   "evaluating the original and the retrained model")
     return reference(prep, progress=job.progress)
