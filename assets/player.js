@@ -92,7 +92,7 @@ var UNLEARN_PLAYER_CSS = `
 function unlearnCreatePlayer(root, send, plotlyUrl) {
   const S = {
     static: null, target: null, targetXY: null, captions: [], lanes: [], steps: [], shown: 0, served: null,
-    playing: false, waiting: false, pendingStep: false, started: false, speed: "1", selected: null,
+    playing: false, waiting: false, pendingSteps: 0, started: false, speed: "1", selected: null,
     overlay: null, colourBy: "pred",
     sentSelected: null, noClickUntil: 0, endSent: new Set(), autoplayServed: null, standalone: !send, seq: 0,
     req: { at: -1e12, served: null }, timer: null, selTimer: null, plotly: null, detachedAt: null,
@@ -246,7 +246,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (newSet) {
       S.shown = S.steps.length ? S.steps[0] : 0;
       // A recording the viewer asked for (Run pressed while idle) keeps playing; any other new set waits.
-      if (!S.started) { S.playing = false; S.pendingStep = false; }
+      if (!S.started) { S.playing = false; S.pendingSteps = 0; }
     }
     if (S.started && !anyIdle()) S.started = false;         // the engine has started: the lanes' states say the rest
     if (S.steps.length && !S.steps.includes(S.shown)) S.shown = S.steps.filter((s) => s <= S.shown).pop() ?? S.steps[0];
@@ -259,7 +259,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (key && S.static) key.innerHTML = mapKey();         // (a target that arrived adds the stars' entry)
     drawCurves();
     const next = nextStep();
-    if (S.pendingStep && next != null) { S.pendingStep = false; show(next, true); }
+    if (S.pendingSteps && (next != null || !live())) showPendingSteps();
     else if (S.playing && !S.timer) { S.due = now(); tick(); }   // waiting for the engine: go on with what arrived
     else render(false);
   }
@@ -308,7 +308,20 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.waiting = false;
     render(glide, ms);
   }
-  function play() { S.playing = true; S.pendingStep = false; S.due = now(); stopClock(); tick(); }
+  function play() { S.playing = true; S.pendingSteps = 0; S.due = now(); stopClock(); tick(); }
+  // Step clicks ahead of the frames (the engine has not computed them yet) are counted, never merged: as frames
+  // arrive the player moves on by as many steps as were clicked, and a run that stops first ends the count
+  // (the banner then says where it stopped).
+  function showPendingSteps() {
+    let target = null;
+    while (S.pendingSteps > 0) {
+      const next = S.steps.find((s) => s > (target ?? S.shown));
+      if (next == null) break;
+      target = next; S.pendingSteps -= 1;
+    }
+    if (!live() && nextStep() == null) S.pendingSteps = 0;
+    if (target != null) show(target, true, period()); else render(false);
+  }
 
   /* ---------- controls ---------- */
   function act(action) {
@@ -318,17 +331,18 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
       else if (allComplete() && S.shown >= lastTimeline()) S.shown = first;   // Run at the end plays it again
       play();
     } else if (action === "pause") {
-      S.playing = false; S.waiting = false; S.pendingStep = false; stopClock(); render(false);
+      S.playing = false; S.waiting = false; S.pendingSteps = 0; stopClock(); render(false);
     } else if (action === "step") {
       S.playing = false; stopClock();
       if (anyIdle()) { S.started = true; request("step"); }
       const next = nextStep();
-      if (next != null && !anyIdle()) show(next, true, period());
-      else { S.pendingStep = live() || anyIdle(); render(false); }           // shown as soon as it arrives
+      if (next != null && !anyIdle() && !S.pendingSteps) show(next, true, period());
+      else if (live() || anyIdle()) { S.pendingSteps += 1; render(false); }  // shown as soon as it arrives
+      else render(false);                                                    // a stopped run: the banner says so
     } else if (action === "replay") {
-      S.shown = first; S.pendingStep = false; S.playing = true; render(false); S.due = now(); scheduleNext(period());
+      S.shown = first; S.pendingSteps = 0; S.playing = true; render(false); S.due = now(); scheduleNext(period());
     } else if (action === "reset") {
-      S.playing = false; S.waiting = false; S.pendingStep = false; stopClock(); S.shown = first; render(false);
+      S.playing = false; S.waiting = false; S.pendingSteps = 0; stopClock(); S.shown = first; render(false);
     }
   }
   root.querySelector(".unlearn-controls").addEventListener("click", (ev) => {
@@ -340,7 +354,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (S.playing) { S.due = now(); if (S.speed === "computed") schedule(0); else scheduleNext(period()); }
   });
   timeline.addEventListener("input", () => {               // dragging pauses and jumps (no glide)
-    S.playing = false; S.waiting = false; S.pendingStep = false; stopClock();
+    S.playing = false; S.waiting = false; S.pendingSteps = 0; stopClock();
     const v = Number(timeline.value);
     const s = S.steps.filter((x) => x <= v).pop();
     if (s != null && s !== S.shown) show(s, false); else render(false);
@@ -358,7 +372,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     timeline.value = s;
     timeline.disabled = S.steps.length < 2;
     // Status: Step N, round r, 0.41 s of engine compute, playing|paused|waiting for the engine|stopped
-    const word = (S.playing && S.waiting) || S.pendingStep || (S.playing && !S.steps.length) ? "waiting for the engine"
+    const word = (S.playing && S.waiting) || S.pendingSteps || (S.playing && !S.steps.length) ? "waiting for the engine"
       : S.playing ? "playing" : done && s >= last ? "stopped" : "paused";
     const parts = [`Step ${s}`];
     const f0 = S.lanes.length ? frameAt(S.lanes[0], s) : null;
@@ -368,7 +382,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (several && secs.some((x) => x != null)) {
       parts.push(S.lanes.map((l, i) => `${l.title} ${secs[i] ?? "-"} s`).join(", ") + " of engine compute");
     }
-    parts.push(word);
+    parts.push(S.pendingSteps > 1 ? `${word} (${S.pendingSteps} steps asked)` : word);
     statusEl.textContent = parts.join(" \u00b7 ");     // (escaped: the file stays ASCII in any page)
     statusEl.setAttribute("data-step", String(s));
     statusEl.setAttribute("data-state", word.split(" ")[0]);

@@ -119,3 +119,72 @@ def test_a_run_lost_on_the_way_still_starts_the_engine(server, browser):  # noqa
         run.click()
         page.locator(".unlearn-banner", has_text="Stopped at step").wait_for(timeout=TIMEOUT_MS)
         assert len(dropped) == 1
+
+
+STATUS = """() => { const el = document.querySelector('.unlearn-status'), root = document.querySelector('.unlearn-player');
+  const S = root.__unlearnPlayer.state;
+  return {step: Number(el.getAttribute('data-step')), state: el.getAttribute('data-state'), pending: S.pendingSteps,
+          frames: Number(root.getAttribute('data-frames')), banner: document.querySelector('.unlearn-banner').textContent,
+          button: document.querySelector('.unlearn-controls button[data-action=run], '
+                                         + '.unlearn-controls button[data-action=pause]').textContent}; }"""
+# The player has shown every step it was asked for (its status no longer waits for the engine).
+SETTLED = "() => document.querySelector('.unlearn-status').getAttribute('data-state') !== 'waiting'"
+# More frames held than `n`, or the run is over: the engine went on meanwhile.
+MORE_FRAMES = """(n) => Number(document.querySelector('.unlearn-player').getAttribute('data-frames')) > n
+  || /Stopped at step/.test(document.querySelector('.unlearn-banner').textContent)
+  || document.querySelector('.unlearn-player').__unlearnPlayer.state.lanes.every((l) => l.state === 'done')"""
+
+
+def stop_step(banner: str) -> int | None:
+    found = re.search(r"Stopped at step (\d+)", banner)
+    return int(found.group(1)) if found else None
+
+
+@pytest.mark.browser
+def test_every_click_counts_however_fast_it_comes(server, browser):  # noqa: F811
+    """Issue 23: Step clicked ten times before the engine has computed a frame takes ten steps; Pause and Reset
+    right after Run act at once and hold while frames keep arriving; twenty Step clicks faster than any round trip
+    take twenty steps (or as many as the run has, the banner saying where it stopped)."""
+    base, log = server
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    with closing(page), screenshot_on_failure(page, "sessions_clicks_failure.png", log):
+        # Class 2's map of the tests above, a recording of its own (another step budget no run reaches).
+        page.goto(f"{base}/unlearn?class=2&seed={SEED}&points={POINTS}&max_steps=9998", timeout=TIMEOUT_MS)
+        run = page.locator(".unlearn-controls button[data-action=run]")
+        run.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(MAP_DRAWN, timeout=60_000)
+        step = page.locator(".unlearn-controls button[data-action=step]")
+
+        # Ten clicks in one go (one task of the page's event loop: no frame can arrive between them); the first
+        # starts the engine, so none of its frames exists yet: all ten wait for the engine, none is merged.
+        page.evaluate("() => { const b = document.querySelector('.unlearn-controls button[data-action=step]');"
+                      " for (let i = 0; i < 10; i++) b.click(); }")
+        ahead = page.evaluate(STATUS)
+        assert ahead["pending"] == 10 and ahead["state"] == "waiting", ahead
+        page.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
+        got = page.evaluate(STATUS)
+        assert got["step"] == min(10, stop_step(got["banner"]) or 10) and got["state"] in ("paused", "stopped"), got
+        print(f"10 Step clicks before any frame (all 10 ahead of the frames): step {got['step']}")
+
+        run.click()                         # Pause at once: the button turned into Pause on the click
+        page.locator(".unlearn-controls button[data-action=pause]").click(delay=0)
+        paused = page.evaluate(STATUS)
+        assert paused["state"] in ("paused", "stopped") and paused["button"] == "Run", paused
+        page.wait_for_function(MORE_FRAMES, arg=paused["frames"], timeout=TIMEOUT_MS)
+        assert page.evaluate(STATUS)["step"] == paused["step"]          # frames came; the player stayed put
+
+        run.click()                         # Reset at once: step 0, paused
+        page.locator(".unlearn-controls button[data-action=reset]").click(delay=0)
+        reset = page.evaluate(STATUS)
+        assert reset["step"] == 0 and reset["state"] == "paused" and reset["button"] == "Run", reset
+        page.wait_for_function(MORE_FRAMES, arg=reset["frames"], timeout=TIMEOUT_MS)
+        assert page.evaluate(STATUS)["step"] == 0
+
+        for _ in range(20):                 # faster than any rerun: each click is one step
+            step.click(delay=0)
+        page.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
+        got = page.evaluate(STATUS)
+        stop = stop_step(got["banner"])
+        assert got["step"] == min(20, stop if stop is not None else 20), got
+        assert got["pending"] == 0 and got["state"] in ("paused", "stopped"), got
+        print(f"20 Step clicks from step 0: step {got['step']} (the run stops at {stop})")
