@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping, NamedTuple
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
+from unlearn_core.errors import clipped, quoted
 from unlearn_core.configs import DATASET_NAMES, MODES, default_train_config, default_unlearn_config
 from unlearn_core.devices import pick_device
 from unlearn_core.settings import Setting, check_settings, setting, settings
@@ -133,22 +134,26 @@ class AppConfig:
         return {s.url: s.format(getattr(self._part(section), s.name)) for section, s in app_settings()}
 
     @staticmethod
-    def from_query(params: Mapping[str, str], base: "AppConfig | None" = None) -> tuple["AppConfig", list[str]]:
-        """A configuration from URL parameters, and a one-line message per parameter that was ignored.
-        Missing parameters take `base`'s values (default: the defaults for the URL's dataset and mode)."""
+    def from_query(params: Mapping[str, str | list[str]], base: "AppConfig | None" = None
+                   ) -> tuple["AppConfig", list[str]]:
+        """A configuration from URL parameters, and a one-line message per parameter that was ignored or
+        repeated (a list: the key given several times; the last counts, as in st.query_params). Values are
+        quoted short (errors.quoted). Missing parameters take `base`'s values (default: the defaults for the
+        URL's dataset and mode)."""
         problems: list[str] = []
         by_key = {s.url: s for _, s in app_settings()}
         parsed: dict[str, Any] = {}
-        for key, text in params.items():
+        for key, given in params.items():
+            text = repeated_last(key, given, problems)
             if key == PRESET_KEY:
                 continue
             if key not in by_key:
-                problems.append(f"ignored URL parameter {key}={text!r}: {unknown_key_reason(key)}")
+                problems.append(f"ignored URL parameter {clipped(key)}={quoted(text)}: {unknown_key_reason(key)}")
                 continue
             try:
                 parsed[key] = by_key[key].parse(text)
             except UserInputError as err:
-                problems.append(f"ignored URL parameter {key}={text!r}: {err}")
+                problems.append(f"ignored URL parameter {key}={quoted(text)}: {err}")
         start = base if base is not None else AppConfig.defaults(
             parsed.get("dataset", "digits"), parsed.get("mode", "class"), parsed.get("paper", False))
         cfg = start.updated(parsed)
@@ -158,6 +163,17 @@ class AppConfig:
             problems.append(f"ignored the URL's hyperparameters: {err}")
             cfg = replace(cfg, hyper=start.hyper)
         return cfg, problems
+
+
+def repeated_last(key: str, given: str | list[str], problems: list[str]) -> str:
+    """A URL key's value; a key given several times (lr=0.02&lr=0.05) is reported, and its last value used."""
+    if isinstance(given, str):
+        return given
+    if len(given) > 1:
+        problems.append(f"URL parameter {clipped(key)} is given {len(given)} times "
+                        f"({', '.join(quoted(v) for v in given[:3])}{', ...' if len(given) > 3 else ''}): "
+                        f"using the last, {quoted(given[-1])}")
+    return given[-1] if given else ""
 
 
 class AppSetting(NamedTuple):

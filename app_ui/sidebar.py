@@ -31,9 +31,10 @@ import streamlit as st
 
 from unlearn_core import UnlearnConfig, UserInputError
 from unlearn_core.configs import DATASET_UNLEARN_DEFAULTS_WHY, default_unlearn_config
+from unlearn_core.errors import quoted
 from unlearn_core.settings import Setting
 
-from .app_config import MODE_ONLY, PRESET_KEY, AppConfig, AppSetting, app_settings
+from .app_config import MODE_ONLY, PRESET_KEY, AppConfig, AppSetting, app_settings, repeated_last
 from .dataset_files import render_dataset_files
 from .presets import matching_preset, preset_by_id
 
@@ -195,14 +196,17 @@ def _defaults_note() -> None:
 
 # ---- the URL ----------------------------------------------------------------------------------------
 def _load_from_url() -> None:
-    params = st.query_params.to_dict()
+    # A repeated key (lr=0.02&lr=0.05) keeps all its values, so that from_query can report it.
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    params = {key: values[0] if len(values) == 1 else values for key, values in params.items()}
     base = None
-    preset = preset_by_id(params.get(PRESET_KEY, ""))
+    preset_id = repeated_last(PRESET_KEY, params.get(PRESET_KEY, ""), [])     # (from_query reports a repeat)
+    preset = preset_by_id(preset_id)
     if preset is not None:
         base = preset.apply(AppConfig())
     cfg, problems = AppConfig.from_query(params, base=base)
     if PRESET_KEY in params and preset is None:
-        problems.append(f"ignored URL parameter {PRESET_KEY}={params[PRESET_KEY]!r}: no such preset")
+        problems.append(f"ignored URL parameter {PRESET_KEY}={quoted(preset_id)}: no such preset")
     st.session_state[CONFIG_KEY] = cfg
     st.session_state[URL_PROBLEMS_KEY] = problems
 

@@ -135,3 +135,21 @@ def test_the_training_recipe_can_be_shortened_for_tests(monkeypatch):
     monkeypatch.setenv(TRAIN_EPOCHS_ENV, "three")
     with pytest.raises(UserInputError, match=TRAIN_EPOCHS_ENV):
         train_recipe("digits")
+
+
+@pytest.mark.parametrize("key,value", [("lr", "9" * 10_000), ("dataset", "x" * 10_000), ("l" * 10_000, "3"),
+                                       ("indices", "1,x" * 5_000)])
+def test_a_long_url_value_or_key_is_quoted_by_a_short_prefix_and_its_length(key, value):
+    cfg, problems = AppConfig.from_query({key: value, "seed": "2"})
+    assert cfg.forget.seed == 2 and len(problems) == 1
+    assert len(problems[0]) < 300 and "\n" not in problems[0], problems[0]
+    assert f"({len(value) if len(value) > 100 else len(key):,} characters)" in problems[0], problems[0]
+
+
+def test_a_repeated_url_key_is_reported_and_its_last_value_used():
+    cfg, problems = AppConfig.from_query({"lr": ["0.02", "0.05"], "seed": "1"})
+    assert cfg.hyper.lr == 0.05 and cfg.forget.seed == 1
+    assert problems == ["URL parameter lr is given 2 times ('0.02', '0.05'): using the last, '0.05'"]
+    # A bad last value is both reported as repeated and ignored.
+    cfg, problems = AppConfig.from_query({"lr": ["0.02", "-1"]})
+    assert cfg.hyper.lr == AppConfig().hyper.lr and len(problems) == 2 and "given 2 times" in problems[0]

@@ -93,6 +93,16 @@ def test_url_values_that_do_not_parse_are_ignored_with_a_warning():
     assert at.query_params["lr"] == "0.01" and at.query_params["mode"] == "class"
 
 
+def test_a_repeated_url_key_and_a_huge_value_get_one_short_warning_each():
+    at = open_page(lr=["0.02", "0.05"], tau="9" * 10_000)
+    assert not at.exception
+    warnings = [w.value for w in at.sidebar.warning]
+    assert "URL parameter lr is given 2 times ('0.02', '0.05'): using the last, '0.05'" in warnings, warnings
+    [tau] = [w for w in warnings if w.startswith("ignored URL parameter tau=")]
+    assert len(tau) < 300 and "(10,000 characters)" in tau, tau
+    assert at.query_params["lr"] == "0.05"        # the URL is rewritten with the one value used
+
+
 def test_a_preset_button_sets_the_sidebar_and_keeps_its_own_hyperparameters():
     at = open_page("pages/unlearn.py", seed="1", lr="0.02", mode="sample")
     at.button(key="preset_no-ce").click().run()

@@ -19,7 +19,7 @@ import math
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import UserInputError
+from .errors import UserInputError, quoted
 
 META_KEY = "setting"
 # Larger integers than this are refused before they reach numpy or torch (seeds must fit 32 bits there).
@@ -65,7 +65,7 @@ class Setting:
         if self.kind is tuple:
             bad = [v for v in value if not (_is_int(v) and 0 <= v <= INT_LIMIT)]
             if bad:
-                raise UserInputError(f"{what} must be whole numbers from 0 to {INT_LIMIT}, got {bad[0]!r}")
+                raise UserInputError(f"{what} must be whole numbers from 0 to {INT_LIMIT}, got {quoted(bad[0])}")
             return
         if self.kind in (int, float):
             ok = (_is_int(value) if self.kind is int else _is_number(value)) and math.isfinite(value)
@@ -77,12 +77,12 @@ class Setting:
                 ok = value <= self.high
             if not ok:
                 raise UserInputError(f"{what} must be {'a whole number' if self.kind is int else 'a number'} "
-                                     f"{self.describe_bounds()}, got {value!r}")
+                                     f"{self.describe_bounds()}, got {quoted(value)}")
             return
         if self.kind is bool and not isinstance(value, bool):
-            raise UserInputError(f"{what} must be true or false, got {value!r}")
+            raise UserInputError(f"{what} must be true or false, got {quoted(value)}")
         if self.choices and value not in self.choices:
-            raise UserInputError(f"unknown {what} {value!r}; valid: {', '.join(self.choices)}")
+            raise UserInputError(f"unknown {what} {quoted(value)}; valid: {', '.join(self.choices)}")
 
     def parse(self, text: str):
         """Text from a command line or a URL -> a checked value; UserInputError (one line) otherwise."""
@@ -103,7 +103,7 @@ class Setting:
         except (ValueError, KeyError, OverflowError):
             expected = {int: "a whole number", float: "a number", bool: "1 or 0",
                         tuple: "comma-separated whole numbers"}.get(self.kind, "text")
-            raise UserInputError(f"{what} expects {expected}, got {text!r}") from None
+            raise UserInputError(f"{what} expects {expected}, got {quoted(text)}") from None
         self.check(value)
         return value
 
