@@ -9,6 +9,7 @@ and tables are drawn by app_ui/sweep_figures.py (plotly express).
 """
 from __future__ import annotations
 
+import importlib.util
 import threading
 from pathlib import Path
 
@@ -22,23 +23,21 @@ from unlearn_core.sweep import (ERROR, NOT_TERMINATED, RAY_INSTALL_HINT, SCHEDUL
                                 read_table, run_command, run_sweep, searchable, trials)
 from unlearn_core.sweep.space import SEED, parse_dimension
 
-from .jobs.background import Job
+from .jobs.background import Job, JobCancelled
 from .jobs.progress import wait_for_job
 from .sidebar import current_config
 from .sweep_figures import parallel_figure, pareto_figure, searched_columns, trials_view
 
 PAGE_MAX_TRIALS = 48          # "a small sweep on this machine"; larger ones belong to the command line
-JOB_KEY, STOP_KEY, TABLE_KEY, SOURCE_KEY = "sweep.job", "sweep.stop_event", "sweep.table", "sweep.source"
+JOB_KEY, TABLE_KEY, SOURCE_KEY = "sweep.job", "sweep.table", "sweep.source"
 # One sweep at a time per server: Ray runs once per process, and a second sweep's shutdown would end the first.
 _RAY_LOCK = threading.Lock()
 
 
 def ray_available() -> bool:
-    try:
-        import ray.tune  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    """Whether Ray is installed, found without importing it: Ray's import takes seconds and about 1 GB, paid
+    only when a sweep launches (run_sweep imports it, and says in one line if its Tune extra is missing)."""
+    return importlib.util.find_spec("ray") is not None
 
 
 def dimension_from_text(name: str, text: str) -> Dimension | None:
@@ -57,29 +56,35 @@ def build_spec(texts: dict[str, str], seeds: str, samples: int) -> SweepSpec:
     return spec
 
 
-def start_sweep(exp, spec: SweepSpec, options: SweepOptions) -> tuple[Job, threading.Event]:
-    """run_sweep in a background Job; set the event to stop it. The Job's result is the table."""
-    stop = threading.Event()
+def start_sweep(exp, spec: SweepSpec, options: SweepOptions) -> Job:
+    """run_sweep in a background Job; the Job's result is the table. job.cancel(...) stops it: Tune ends its
+    trials at the next stop test, and the job then ends as cancelled (nothing kept)."""
 
     def on_event(job: Job, event: dict) -> None:
-        if event["event"] == "phase":
-            job.set_phase(f"{event['phase']} ({event['detail']})")
-        elif event["event"] == "start":
-            job.set_phase(f"running {event['trials']} trials")
-            job.progress(0, event["trials"])
-        elif event["event"] in ("trial_complete", "trial_error"):
-            job.progress(job.steps_done + 1, job.steps_total)
+        try:
+            if event["event"] == "phase":
+                job.set_phase(f"{event['phase']} ({event['detail']})")
+            elif event["event"] == "start":
+                job.set_phase(f"running {event['trials']} trials")
+                job.progress(0, event["trials"])
+            elif event["event"] in ("trial_complete", "trial_error"):
+                job.progress(job.steps_done + 1, job.steps_total)
+        except JobCancelled:
+            pass           # raised inside Tune's callbacks it would not stop Tune: the stop test below does
 
     def work(job: Job) -> pd.DataFrame:
         if not _RAY_LOCK.acquire(blocking=False):
             raise UserInputError("another sweep is running on this server; wait for it or stop it")
         try:
             return run_sweep(exp, spec, options, on_event=lambda e: on_event(job, e), progress=job.progress,
-                             should_stop=stop.is_set)
+                             should_stop=lambda: job.cancel_requested)
+        except UserInputError:
+            job.check_cancelled()      # stopped because it was cancelled: say so, not "the sweep was stopped"
+            raise
         finally:
             _RAY_LOCK.release()
 
-    return Job("sweep", work).start(), stop
+    return Job("sweep", work).start()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -127,8 +132,7 @@ def _render_launch() -> None:
     scheduler = right.selectbox("scheduler", SCHEDULERS, key="sweep.scheduler", disabled=running,
                                 help="asha: stop trials that are behind early; fifo: run every trial to its end.")
     if running:
-        wait_for_job(job, "Sweep")
-        st.button("Stop the sweep", key="sweep.stop", on_click=st.session_state[STOP_KEY].set)
+        wait_for_job(job, "Sweep")        # its Cancel stops the sweep (start_sweep)
         return
     try:
         spec = build_spec(texts, seeds, int(samples))
@@ -149,18 +153,20 @@ def _render_launch() -> None:
 
 
 def _launch(exp, spec: SweepSpec, options: SweepOptions) -> None:
-    st.session_state[JOB_KEY], st.session_state[STOP_KEY] = start_sweep(exp, spec, options)
+    st.session_state[JOB_KEY] = start_sweep(exp, spec, options)      # a new Job: Launch always starts afresh
 
 
 def _take_outcome(job: Job) -> None:
-    """The last launch ended: keep its table (once), or say why there is none."""
-    if job.ok and st.session_state.get(SOURCE_KEY) != f"job:{id(job)}":
-        st.session_state[TABLE_KEY], st.session_state[SOURCE_KEY] = job.result, f"job:{id(job)}"
-    elif job.error:
-        st.info(f"The last sweep ended without results: {job.error}")
+    """The last launch ended: keep its table (once), or say in one line why there is none."""
+    if job.ok:
+        if st.session_state.get(SOURCE_KEY) != f"job:{id(job)}":
+            st.session_state[TABLE_KEY], st.session_state[SOURCE_KEY] = job.result, f"job:{id(job)}"
     elif job.failure:
-        st.error("The last sweep failed (internal error):")
-        st.code(job.failure)
+        st.error(f"The last sweep failed (internal error): {job.why_not_ok}")
+        with st.expander("Details"):
+            st.code(job.failure)
+    else:
+        st.info(f"The last sweep ended without results: {job.why_not_ok}")
 
 
 def _render_open() -> None:

@@ -239,6 +239,23 @@ def test_without_ray_the_command_says_how_to_install_it_before_training(tmp_path
     assert written(tmp_path) == [] and not cache.exists()
 
 
+def test_a_request_past_the_trial_limit_is_refused_before_ray_is_imported(tmp_path, monkeypatch, capsys):
+    """Issue 23: Ray's import costs about 1 GB and seconds; a refused request must not pay it. With `ray`
+    unimportable (sys.modules), the refusal is still the trial limit's, not "Ray is not installed"."""
+    monkeypatch.setitem(sys.modules, "ray", None)
+    code = run_cli(["sweep", "--device", "cpu", "--space", "lr=0.01", "--samples", "1000000000",
+                    "--out", str(tmp_path / "r.csv")])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert code == 2 and f"the sweep has 1000000000 trials, more than {MAX_TRIALS}" in line, line
+    # The page: the same refusal (its own, smaller limit) with Ray unimportable.
+    import app_ui.sweep_page as sweep_page
+    monkeypatch.setattr(sweep_page, "ray_available", lambda: True)
+    at = open_sweep_page(monkeypatch)
+    at.text_input(key="sweep.space.lr").set_value(", ".join(f"0.0{i}" for i in range(1, 10))).run()
+    at.text_input(key="sweep.space.tau").set_value("0.5, 0.6, 0.7, 0.8, 0.9, 1.0").run()
+    assert not at.exception and at.error[0].value.startswith(f"108 trials: this page runs at most {sweep_page.PAGE_MAX_TRIALS}")
+
+
 def test_dry_run_in_a_real_subprocess_lists_the_trials_without_training(tmp_path):
     env = {**os.environ, "UNLEARN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "unlearn_core", "sweep", "--space", "lr=0.01,0.03",

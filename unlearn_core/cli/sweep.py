@@ -198,6 +198,7 @@ def cmd_sweep(args) -> int:
     progress_path = check_out_path(args.progress)
     exp = experiment_from_args(args)
     spec = spec_from_args(args, hyperparameter_overrides(args))
+    spec.check()             # its limits (a 10^9-trial request) before Ray is imported: 1 GB and seconds
     options = SweepOptions(scheduler=args.scheduler, grace_steps=args.grace_steps, cpus_per_trial=args.cpus_per_trial,
                            gpus_per_trial=args.gpus_per_trial, max_concurrent=args.max_concurrent,
                            address=args.address, storage=args.storage)
