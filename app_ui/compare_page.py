@@ -41,7 +41,7 @@ from .jobs.progress import wait_for_job
 from .figures import MapFrame, map_figure, method_color
 from .hover_images import show_hover_images
 from .live.prepared_map import PreparedMap
-from .jobs.resources import prepare_job, reference_job, retry_prepare
+from .jobs.resources import REFERENCES, prepare_job, reference_job, retry_prepare, retry_reference
 from .sidebar import current_config
 
 FIGURE_1 = ("contrastive", "neggrad", "finetune")       # the paper's Figure 1, made live
@@ -75,9 +75,9 @@ def method_plan(cfg: AppConfig, methods: list[str]) -> Plan:
 def run_plan(prepared: PreparedMap, ref_job: Job, plan: Plan, job: Job) -> list[MethodRun]:
     """The comparison's work (in the background Job): wait for the retrain reference, then each method."""
     job.set_phase("waiting for the retrain reference (trained once, then read from the disk cache)")
-    ref_job.wait()
+    job.wait_for(ref_job)          # a Cancel pressed meanwhile ends this job at once
     if not ref_job.ok:
-        raise UserInputError(f"the retrain reference failed: {ref_job.error or 'see the Unlearn page'}")
+        raise UserInputError(f"the retrain reference did not finish ({ref_job.why_not_ok})")
     runs = []
     for i, (method, method_cfg) in enumerate(plan):
         job.set_phase(f"running {METHOD_TITLES.get(method, method)} ({i + 1} of {len(plan)})")
@@ -147,6 +147,17 @@ def compare_job(prep_key: Experiment, points: int, plan: Plan, prepared: Prepare
     return COMPARISONS.get((prep_key, points, plan), lambda job: run_plan(prepared, ref_job, plan, job))
 
 
+def try_again(key: tuple, prepared: PreparedMap) -> None:
+    """Drop the comparison and its retrain reference if they ended without a result (failed or cancelled): the
+    next ask, from this session or any other, runs them afresh. Running or finished ones stay."""
+    job = COMPARISONS.peek(key)
+    if job is not None:
+        COMPARISONS.drop(job)
+    ref = REFERENCES.peek(key[0])
+    if ref is not None:
+        retry_reference(ref)
+
+
 def render_compare() -> None:
     cfg, prep_key = valid_config_or_stop()
 
@@ -166,7 +177,8 @@ def render_compare() -> None:
     # Kept as text: Streamlit re-imports a module whose file changed, and a config of the re-imported
     # class never equals one of the old class, though every field does.
     request = repr((prep_key, cfg.view.points, plan))
-    if st.session_state.pop(CLICKED_KEY, False):
+    clicked = st.session_state.pop(CLICKED_KEY, False)
+    if clicked:
         st.session_state[REQUEST_KEY] = request
 
     prepared = prepared_map_or_stop(prep_key, cfg.view.points)
@@ -175,11 +187,16 @@ def render_compare() -> None:
         st.info(f"Press **Run** to unlearn with {', '.join(METHOD_TITLES[m] for m in methods)} on the sidebar's "
                 "experiment. Methods that run their whole budget (retrain, SCRUB, UNSIR) take longest.")
         st.stop()
+    key = (prep_key, cfg.view.points, plan)
+    if clicked:                        # Run starts afresh what ended without a result, for every session
+        try_again(key, prepared)
     ref_job = reference_job(prep_key, prepared.prep)
     if not ref_job.started:            # a retrain estimated to take minutes here waits for its Start button
         wait_for_job(ref_job, "Retrain reference")
         st.stop()
     run_job = compare_job(prep_key, cfg.view.points, plan, prepared, ref_job)
+    if clicked and not run_job.started:      # the one a Cancel left waiting: Run is its Start
+        run_job.start()
     if not run_job.done:
         wait_for_job(run_job, "Comparing")
         st.stop()
@@ -188,7 +205,7 @@ def render_compare() -> None:
         if run_job.failure:
             with st.expander("Details"):
                 st.code(run_job.failure)
-        st.button("Try again", key="compare_retry", on_click=COMPARISONS.discard, args=((prep_key, cfg.view.points, plan),))
+        st.button("Try again", key="compare_retry", on_click=try_again, args=(key, prepared))
         st.stop()
     _show(run_job.result, prepared, cfg)
 
@@ -227,7 +244,7 @@ def prepared_map_or_stop(prep_key: Experiment, points: int) -> PreparedMap:
         wait_for_job(job, "Preparing")
         st.stop()
     if not job.ok:
-        st.error(job.error or "Preparing the experiment failed unexpectedly (a bug, not your settings).")
+        st.error(job.error or f"Preparing the experiment failed unexpectedly (a bug, not your settings): {job.why_not_ok}")
         if job.failure:
             with st.expander("Details"):
                 st.code(job.failure)

@@ -54,6 +54,7 @@ def render_evidence(rec: Recording, reference: Reference, cfg: AppConfig) -> Non
         return
     if not job.ok:
         st.warning(f"The relearning test and the probe did not finish: {job.why_not_ok}")
+        st.button("Try again", key="evidence_retry", on_click=EVIDENCE.drop, args=(job,))
         return
     privacy = _privacy_if_done(rec)
     evidence = {**job.result["evidence"], "metrics": _metrics(rec, reference), "sample_privacy": privacy}

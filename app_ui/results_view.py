@@ -18,6 +18,7 @@ from unlearn_core.metrics import METRIC_LABELS
 from .jobs.background import Job
 from .forget_figures import class_accuracy_figure, destinations_text, forget_confusion_figure
 from .jobs.progress import wait_for_job
+from .jobs.resources import retry_reference
 from .live.recording import Recording
 from .member_samples import render_member_samples
 from .results import cost_markdown, guard_message, metrics_table, unlearned_metrics, where_forgotten
@@ -59,6 +60,8 @@ def render_results(run: Recording, ref_job: Job, mode: str) -> None:
         st.markdown(cost_markdown(final, reference))
     elif ref_job.done:
         st.error(f"The retrain reference is not available: {ref_job.why_not_ok}")
+        st.button("Try again", key="reference_retry", on_click=retry_reference, args=(ref_job,),
+                  help="Retrain the reference (for every session waiting for it).")
     else:
         st.caption("The original and retrain columns, the privacy score and the cost against retraining fill in "
                    "when the retrain reference is ready (it runs in the background; it is cached for next time).")

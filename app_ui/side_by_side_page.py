@@ -28,7 +28,7 @@ from .classroom import Presentation
 from .compare_page import FIGURE_1, choose_methods, method_plan, prepared_map_or_stop, valid_config_or_stop
 from .jobs.background import Job
 from .jobs.progress import wait_for_job
-from .jobs.resources import reference_job
+from .jobs.resources import reference_job, retry_reference
 from .live.payload import Lane
 from .live.player import render_player
 from .live.prepared_map import PreparedMap
@@ -109,6 +109,8 @@ def _target_progress(ref_job: Job) -> None:
     elif not ref_job.ok:
         st.warning(f"The retrain target is not available: {ref_job.why_not_ok}. "
                    "The methods run without it.")
+        st.button("Try again", key="side_by_side.reference_retry", on_click=retry_reference, args=(ref_job,),
+                  help="Retrain the reference (for every session waiting for it); the runs go on.")
 
 
 def _target(prepared: PreparedMap, ref_job: Job) -> RetrainTarget | None:

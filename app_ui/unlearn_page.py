@@ -116,7 +116,7 @@ def _show_failure(job: Job, cfg: AppConfig) -> None:
     elif job.cancelled is not None:
         st.info(f"Preparing was cancelled: {job.cancelled}.")
     else:
-        st.error("Preparing the experiment failed unexpectedly (a bug, not your settings).")
+        st.error(f"Preparing the experiment failed unexpectedly (a bug, not your settings): {job.why_not_ok}")
         with st.expander("Details"):
             st.code(job.failure or "")
     st.button("Try again", on_click=retry_prepare, args=(cfg.prep_key(), cfg.view.points))

@@ -6,6 +6,7 @@
     job.seconds_left()              # from the progress so far (None when it cannot say)
     job.done, job.error, job.result
     job.cancel("you pressed Cancel")   # the work stops at its next progress report; job.cancelled says why
+    job.wait_for(other)             # inside the work: wait for another job, or end at once if cancelled
     hold = job.hold()               # a session's interest: when the last Hold is released (or garbage
                                     # collected with its session's state), a running job is cancelled
 
@@ -140,7 +141,7 @@ class Job:
             self.cancel("nobody was waiting for it any more")
 
     def set_phase(self, text: str) -> None:
-        self._check_cancelled()
+        self.check_cancelled()
         self.phase = text
         self.phase_started = time.perf_counter()
         self.steps_done = self.steps_total = 0
@@ -152,14 +153,24 @@ class Job:
 
     def progress(self, done: int, total: int) -> None:
         """The engine's progress callback (training steps)."""
-        self._check_cancelled()
+        self.check_cancelled()
         if self._first_progress is None:      # timed from the first report: the phase's set-up is not a step
             self._first_progress = (time.perf_counter(), done)
         self.steps_done, self.steps_total = done, total
 
-    def _check_cancelled(self) -> None:
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled once the job is cancelled (its progress and phase changes call this; work that
+        stops by other means, such as a sweep's stop test, calls it to end as cancelled)."""
         if self._cancelled.is_set():
             raise JobCancelled(self._cancel_reason)
+
+    def wait_for(self, other: "Job", poll: float = 0.1) -> None:
+        """Inside this job's work: wait until `other` is done, ending at once (JobCancelled) if this job is
+        cancelled meanwhile, so that a Cancel pressed while it waits (Compare waiting for the retrain
+        reference) is not held up by the other job."""
+        while not other.wait(poll):
+            self.check_cancelled()
+        self.check_cancelled()
 
     def fraction(self) -> float | None:
         return self.steps_done / self.steps_total if self.steps_total else None

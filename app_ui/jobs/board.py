@@ -5,7 +5,12 @@ one training; long work waits for a Start click; a cancelled job is replaced by 
     job = board.get(key, work, estimate=lambda: original_estimate(exp))   # the key's job, started unless
                                                                            # its estimate is long (job.estimate)
     board.peek(key)                                                        # the key's job, or None (nothing starts)
-    board.discard(key)                                                     # "Try again": the next get starts afresh
+    board.discard(key)                                                     # the next get starts afresh
+    board.drop(job)                                                        # "Try again" / Run on a job that ended
+                                                                           # without a result: for every session
+
+A cancelled job is replaced on the next get. A failed one stays, so that every session asking says why in one
+line (job.why_not_ok) instead of failing again unasked, until someone presses Try again or Run (drop).
 
 Why not st.cache_resource: it cannot say whether a job exists without creating it, and a cancelled job
 must give way to a new one (which cache_resource would need a clear-then-get for, racing with other
@@ -62,6 +67,18 @@ class JobBoard:
             job = self._jobs.pop(key, None)
         if job is not None and not job.done:
             job.cancel("discarded")
+
+    def drop(self, job: Job) -> bool:
+        """Forget `job` if it ended without a result (failed or cancelled) and is still its key's job: the next
+        get, from any session, starts afresh. A running or successful job stays. True if it was dropped."""
+        if not job.done or job.ok:
+            return False
+        with self._lock:
+            for key, held in list(self._jobs.items()):
+                if held is job:
+                    del self._jobs[key]
+                    return True
+        return False
 
     def _forget_old(self) -> None:
         finished = [k for k, j in self._jobs.items() if j.done]

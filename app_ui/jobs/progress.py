@@ -42,9 +42,11 @@ def wait_for_job(job: Job, title: str) -> None:
 
 
 def _ask_to_start(job: Job, title: str) -> None:
-    said = [f"{job.estimate.describe()}."] if job.estimate is not None and not job.estimate.cached else []
+    long = job.estimate is not None and not job.estimate.cached
+    said = [f"{job.estimate.describe()}."] if long else []
     if job.previous_cancel:
         said.insert(0, f"The last one was cancelled: {job.previous_cancel}.")
-    st.warning(f"{title}: " + " ".join(said or ["waiting to start."]) + " Start it, or pick a smaller model "
-               "in the sidebar (cnn trains in seconds).")
+    st.warning(f"{title}: " + " ".join(said or ["waiting to start."]) +
+               (" Start it, or pick a smaller model in the sidebar (cnn trains in seconds)." if long
+                else " Start runs it again."))
     st.button("Start", key=f"job_start_{title}", on_click=job.start, type="primary")

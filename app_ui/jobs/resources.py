@@ -31,7 +31,8 @@ from ..live.prepared_map import PreparedMap
 from ..live.thumbnails import png_data_uris
 
 TRAINING_PHASE = "training the original model (once; then it is read from the disk cache)"
-MAP_PHASE = "fitting the map with UMAP (once per experiment; the first fit in a process also compiles numba)"
+MAP_PHASE = ("fitting the map with UMAP (once per experiment; on a fresh machine its code compiles first, "
+             "once: tens of seconds)")
 
 
 def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedMap:
@@ -45,8 +46,6 @@ def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedM
     prep = prepare(prep_key, progress=progress)
     if points != PROBE_SIZE:   # the eval sets are drawn before the probe, so only the map changes
         prep = replace(prep, split=make_split(prep.data, prep_key.forget, probe_size=points))
-    job.set_phase("embedding the map's probe set")
-    projection = map_for(prep, on_fit=lambda: job.set_phase(MAP_PHASE))
     job.set_phase("encoding the images for the hover")
     thumbnails = png_data_uris(prep.data.train_x, prep.split.probe)
     probs = infer(prep.original.model, prep.data, "train", prep.split.probe, prep.device).probs().numpy()
@@ -54,6 +53,10 @@ def build_prepared_map(prep_key: Experiment, points: int, job: Job) -> PreparedM
     # pay it here, in the background, not after Run is pressed. warm_up steps a throwaway copy.
     job.set_phase("warming up the optimiser")
     warm_up(prep.original.model, prep.data, prep.split, UnlearnConfig(), prep.device)
+    # The map last: on a fresh machine its code may still be compiling in the server's warm-up (app_ui/warm_up.py),
+    # and the steps above need none of it.
+    job.set_phase("embedding the map's probe set")
+    projection = map_for(prep, on_fit=lambda: job.set_phase(MAP_PHASE))
     return PreparedMap(prep, projection, thumbnails, probs.astype("float32"))
 
 
@@ -89,6 +92,11 @@ def reference_job(prep_key: Experiment, prep: Prepared) -> Job:
 
 def retry_prepare(prep_key: Experiment, points: int) -> None:
     PREPARED.discard((prep_key, points))
+
+
+def retry_reference(job: Job) -> None:
+    """Try again: a reference that failed or was cancelled is dropped; the next ask, from any session, retrains."""
+    REFERENCES.drop(job)
 
 
 freeze_long_lived()     # torch, streamlit, plotly and the engine, imported by now
