@@ -11,6 +11,7 @@ import streamlit as st
 from app_ui.classroom import render_classroom_frame
 from app_ui.shell import DESK_CSS, app_pages, inside_app
 from app_ui.sidebar import current_config, render_sidebar
+from app_ui.warm_up import WARM_UP
 from unlearn_core.devices import THREADS_ENV, configure_threads
 
 # One torch thread unless $UNLEARN_THREADS says otherwise: the server runs several engines at once (recordings,
@@ -22,11 +23,21 @@ st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":materi
 
 pages = app_pages()
 page = st.navigation(pages, position="hidden")
+# One slot above every page in both modes: switching classroom mode never moves the page's elements (a moved
+# player is mounted afresh, and its playback starts over at step 0).
+frame = st.container()
 if current_config().view.present:
-    render_classroom_frame(page)      # classroom mode (?present=1): no sidebar, projector-sized text
+    with frame:
+        render_classroom_frame(page)  # classroom mode (?present=1): no sidebar, projector-sized text
 elif render_sidebar(pages).view.present:
     st.rerun()                        # switched on in the sidebar just now: draw the page without it
 else:
-    st.html(DESK_CSS)
-with inside_app():
-    page.run()
+    with frame:
+        st.html(DESK_CSS)
+try:
+    with inside_app():
+        page.run()
+finally:
+    # Once per process, after the first page is drawn (its script has sent everything): prepare the first story
+    # in the background (app_ui/warm_up.py). A finally, because a page may end its run with st.stop or st.rerun.
+    WARM_UP.start()

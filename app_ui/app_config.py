@@ -39,11 +39,18 @@ PRESET_KEY = "preset"        # a URL key the sidebar reads (the preset a link op
 MODE_ONLY = {"forget_class": "class", "count": "sample", "indices": "sample"}
 
 
+# Display-only settings: how a run is drawn, never what is computed. They are left out of the engine's Experiment
+# (and so of every recording's, comparison's and preparation's key), and every page draws them in place (a player
+# never moves on the page when one changes): changing one never resets a run, on any page. The player's own speed
+# menu and timeline act in the browser alone. tests/test_display_only.py holds every page to it.
+DISPLAY_ONLY = ("speed", "trails", "present")
+
+
 @dataclass(frozen=True)
 class ViewConfig:
     """How the app shows a run. Only points and frame_every change what is recorded (the map's probe set and
-    how often a step is a map frame); the rest never restarts a recording (the recording's key is the engine's
-    Experiment and the map: app_ui/live/recording.py)."""
+    how often a step is a map frame: the engine computes the probe's embeddings only at those steps); the rest
+    are DISPLAY_ONLY (the recording's key is the engine's Experiment and the map: app_ui/live/recording.py)."""
     points: int = setting(PROBE_SIZE, "Training samples shown in the map (a fifth of them from the forget set, "
                           "at most). More points: a fuller picture, slower frames.", label="Map points",
                           low=20, high=5000, step=100, flag="-")   # below 20 UMAP has nothing to lay out

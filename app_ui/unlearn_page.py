@@ -48,10 +48,13 @@ def recording_for(cfg: AppConfig, prepared: PreparedMap) -> Recording:
 def render_unlearn() -> None:
     cfg = current_config()
     look = Presentation.of(cfg)
-    if look.present:
-        render_present_header(cfg)          # classroom mode: no preset buttons, no settings
-    else:
-        _preset_bar(cfg)
+    # Slots drawn in both modes, so that switching classroom mode never moves the player (see pages/unlearn.py).
+    header, facts = st.container(), st.container()
+    with header:
+        if look.present:
+            render_present_header(cfg)      # classroom mode: no preset buttons, no settings
+        else:
+            _preset_bar(cfg)
     try:
         cfg.validate()
         cfg.experiment()          # reads the training recipe (UNLEARN_TRAIN_EPOCHS must parse)
@@ -69,7 +72,8 @@ def render_unlearn() -> None:
     prepared: PreparedMap = job.result
     rec = recording_for(cfg, prepared)
     if not look.present:
-        _facts(prepared, rec)
+        with facts:
+            _facts(prepared, rec)
     render_player(PLAYER_KEY, prepared, [Lane(rec, "Contrastive", "contrastive")], look,
                   autoplay=st.session_state.pop(AUTORUN_KEY, False),
                   get_target=lambda: _retrain_target(cfg, prepared, rec),
