@@ -4,13 +4,15 @@ from __future__ import annotations
 import streamlit as st
 
 from .classroom import present_href
+from .background_estimates import ESTIMATES
 from .preset_cost import preset_cost_text
-from .presets import load_presets, preset_by_id
+from .presets import FIRST_PRESET, load_presets, preset_by_id
 from .sidebar import apply_config, current_config, url_query
 from .unlearn_page import AUTORUN_KEY
+from .warm_up import WARM_UP
 
 UNLEARN_PAGE = "pages/unlearn.py"
-FIRST_PRESET = "forget-digit"
+POLL_SECONDS = 1.0      # how often the background line updates while the warm-up or an estimate runs
 
 
 def _start(preset_id: str) -> None:
@@ -24,24 +26,42 @@ def _go_to_unlearn() -> None:
     st.switch_page(UNLEARN_PAGE, query_params=url_query(current_config()))
 
 
+def _background_work() -> None:
+    """What the server prepares meanwhile (warm_up.py), redrawn every POLL_SECONDS while it or a first-visit
+    estimate (background_estimates.py) runs; when both have finished, the whole page once more, with the
+    estimates."""
+    busy = WARM_UP.running or ESTIMATES.pending
+
+    @st.fragment(run_every=POLL_SECONDS if busy else None)
+    def line() -> None:
+        if busy and not (WARM_UP.running or ESTIMATES.pending):
+            st.rerun(scope="app")
+        status = WARM_UP.status()
+        if status:
+            st.caption(status)
+    line()
+
+
 def render_home() -> None:
+    presets = load_presets()
+    # Before the background line: an estimate not computed yet is queued here, and the line then polls for it.
+    costs = {preset.id: preset_cost_text(preset, current_config()) for preset in presets}
     first = preset_by_id(FIRST_PRESET)
     if st.button(f"Start: {first.title.lower()}", key="start", type="primary", icon=":material/play_arrow:",
                  on_click=_start, args=(FIRST_PRESET,)):
         _go_to_unlearn()
     st.caption("Runs on the bundled digits dataset, offline. The first visit trains the original model "
                "(a progress bar shows it); afterwards it is read from the disk cache.")
+    _background_work()
 
     st.subheader("Stories in one click")
-    presets = load_presets()
     for row in range(0, len(presets), 2):
         for col, preset in zip(st.columns(2), presets[row:row + 2]):
             with col.container(border=True):
                 st.markdown(f"**{preset.title}**")
                 st.write(preset.story)
-                cost = preset_cost_text(preset, current_config())
-                if cost:
-                    st.caption(cost)
+                if costs[preset.id]:
+                    st.caption(costs[preset.id])
                 run_col, present_col = st.columns(2)
                 if run_col.button("Open and run", key=f"open_{preset.id}", on_click=_start, args=(preset.id,)):
                     _go_to_unlearn()

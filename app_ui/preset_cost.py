@@ -1,15 +1,18 @@
 """What a preset's first visit costs on this device, said before the user clicks it.
 
-    first_visit(preset.apply(cfg).experiment())     # FirstVisit: the original's and the retrain's Estimates
+    first_visit(exp, rate)                          # FirstVisit: FLOPs of the original and the retrain, and
+                                                    # their time at `rate` FLOP/s
     first_visit(...).describe()                     # "First visit on this device: about 40 min of training ..."
-    preset_cost_text(preset, cfg)                   # the same line for a preset, or None (never raises)
+    preset_cost_text(preset, cfg)                   # the line for a preset: never waits (below), never raises
 
 A first visit trains the original model and the retrain reference (both then read from the disk cache).
 Their FLOPs are counted as cost_estimate counts them (one sample's forward and backward through the
-model, times epochs x training samples) and divided by the FLOP rate cost_estimate measured on this
-device, so the two agree. The difference: this works before the dataset's files are on the machine (a
-preset for CIFAR-10 is offered before its download), from the datasets' published shapes and sizes.
-Nothing here imports Streamlit.
+model, times epochs x training samples) and divided by the FLOP rate measured on this device, so the two
+agree. Both are computed in the background (background_estimates: counting and timing take seconds, the
+first of them in a process the longest): until then the line says that the estimate is coming. The
+difference from cost_estimate: this works before the dataset's files are on the machine (a preset for
+CIFAR-10 is offered before its download), from the datasets' published shapes and sizes. Nothing here
+imports Streamlit.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from unlearn_core.devices import pick_device
 from unlearn_core.flops import training_flops
 from unlearn_core.models import build_model
 
-from .cost_estimate import Estimate, duration, noise_images, recipe_flop_rate
+from .background_estimates import ESTIMATES
+from .cost_estimate import duration, noise_images, recipe_flop_rate
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +45,19 @@ DATA_FACTS = {
 @dataclass(frozen=True)
 class FirstVisit:
     what: str                # "resnet18 on cifar10"
-    original: Estimate
-    retrain: Estimate
+    original_flops: float
+    retrain_flops: float
+    rate: float              # FLOP/s measured on this device
 
     @property
     def seconds(self) -> float:
-        return self.original.seconds + self.retrain.seconds
+        return (self.original_flops + self.retrain_flops) / self.rate
 
     def describe(self) -> str:
+        flops = self.original_flops + self.retrain_flops
         return (f"First visit on this device: about {_duration(self.seconds)} of training {self.what} (the original "
-                f"model {_duration(self.original.seconds)}, the retrain reference {_duration(self.retrain.seconds)}; "
-                f"{self.original.flops + self.retrain.flops:.2g} FLOPs at the {self.original.rate:.2g} FLOP/s "
+                f"model {_duration(self.original_flops / self.rate)}, the retrain reference "
+                f"{_duration(self.retrain_flops / self.rate)}; {flops:.2g} FLOPs at the {self.rate:.2g} FLOP/s "
                 f"measured here), then read from the disk cache.")
 
 
@@ -59,15 +65,28 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.0f} h" if seconds >= 2 * 3600 else duration(seconds)
 
 
+ESTIMATING = "First visit: its training time on this device is being estimated (in the background)."
+
+
 def preset_cost_text(preset, current) -> str | None:
-    """The first-visit line of `preset` applied to the AppConfig `current`; None when it cannot be said (an
-    estimate is advice: the button works without one)."""
+    """The first-visit line of `preset` applied to the AppConfig `current`, ESTIMATING while it is computed in
+    the background; None when it cannot be said (an estimate is advice: the button works without one)."""
     try:
-        found = first_visit(preset.apply(current).experiment())
-    except Exception:  # noqa: BLE001 - e.g. a device that cannot be timed: no estimate rather than a broken page
+        exp = preset.apply(current).experiment()
+    except Exception:  # noqa: BLE001 - a broken preset is reported by its own tests; the page still draws
         log.warning("no first-visit estimate for preset %s", preset.id, exc_info=True)
         return None
-    return found.describe() if found is not None else None
+    if exp.data.dataset not in DATA_FACTS:
+        return None
+    found = ESTIMATES.get(exp, lambda: measured_first_visit(exp))
+    if found is None:
+        return ESTIMATING if ESTIMATES.pending else None     # queued, or it failed (logged)
+    return found.describe()
+
+
+def measured_first_visit(exp: Experiment) -> FirstVisit:
+    """first_visit at the rate measured on this device for `exp`'s model (timed now when not yet: seconds)."""
+    return first_visit(exp, recipe_flop_rate(exp, DATA_FACTS[exp.data.dataset][0]))
 
 
 @lru_cache(maxsize=16)
@@ -78,15 +97,14 @@ def _sample_flops(exp_model, dataset: str, device: str) -> float:
     return training_flops(build_model(exp_model, data), data, pick_device(device), samples=1)
 
 
-def first_visit(exp: Experiment) -> FirstVisit | None:
-    """The first visit's training cost for `exp`; None for a dataset of unknown size (mini-imagenet)."""
+def first_visit(exp: Experiment, rate: float) -> FirstVisit | None:
+    """The first visit's training cost for `exp` at `rate` FLOP/s; None for a dataset of unknown size
+    (mini-imagenet)."""
     if exp.data.dataset not in DATA_FACTS:
         return None
     _, classes, samples = DATA_FACTS[exp.data.dataset]
     one = _sample_flops(exp.model, exp.data.dataset, exp.device)
     epochs = exp.train_config().epochs
     forget = samples // classes if exp.forget.mode == "class" else exp.forget.count
-    rate = recipe_flop_rate(exp, DATA_FACTS[exp.data.dataset][0])
-    what = f"{exp.model.name} on {exp.data.dataset}"
-    return FirstVisit(what, Estimate(f"Training the original {what}", one * epochs * samples, rate),
-                      Estimate(f"Training the retrain {what}", one * epochs * (samples - forget), rate))
+    return FirstVisit(f"{exp.model.name} on {exp.data.dataset}", one * epochs * samples,
+                      one * epochs * (samples - forget), rate)

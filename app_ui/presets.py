@@ -19,6 +19,7 @@ from .app_config import AppConfig
 from .live.story import Caption, Moment
 
 PRESETS_FILE = Path(__file__).resolve().parent.parent / "assets" / "presets.json"
+FIRST_PRESET = "forget-digit"      # the Start page's big button; the server's warm-up prepares it (warm_up.py)
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,19 @@ async def _measure(base: str, classes: list[int], speed: str, server_pid: int, p
 
 
 def _server(port: int, log) -> subprocess.Popen:
-    env = dict(os.environ, UNLEARN_TRAIN_EPOCHS="6", OMP_NUM_THREADS="1")
+    # No warm-up (app_ui/warm_up.py): it would train the first story beside the classes measured here.
+    return start_server(port, log, dict(os.environ, UNLEARN_TRAIN_EPOCHS="6", OMP_NUM_THREADS="1",
+                                        UNLEARN_WARM_UP="0"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log, env: dict) -> subprocess.Popen:
+    """`streamlit run app.py` on `port` with the environment `env`; returns once the port accepts connections."""
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
@@ -193,9 +205,7 @@ def _server(port: int, log) -> subprocess.Popen:
 @contextlib.contextmanager
 def served_app():
     """`streamlit run app.py` on a free port with a private model cache: yields (base URL, server process)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with private_cache() as cache, open(Path(cache) / "streamlit.log", "w") as log:
         proc = _server(port, log)
         try:

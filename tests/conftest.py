@@ -14,6 +14,9 @@ os.environ["UNLEARN_THREADS"] = "1"
 # No system dataset folder (Debian's /usr/share/datasets): tests of missing files must not depend on what this
 # machine has installed. Tests of the installed Fashion-MNIST files turn it back on (tests/test_idx_files.py).
 os.environ["UNLEARN_SYSTEM_DATASETS"] = ""
+# No server warm-up (app_ui/warm_up.py): each test prepares what it needs, and a test server must not spend its
+# cores on a story no test asked for. tests/test_warm_up.py drives the warm-up itself.
+os.environ["UNLEARN_WARM_UP"] = "0"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -1,11 +1,11 @@
 """The embedding map: UMAP fitted once on the original model's probe embeddings, later frames placed by neighbours.
 
     proj = map_for(prep)                       # fitted on the original model's probe embeddings, cached on disk
+    warm_up_map_code()                         # a tiny fit: UMAP's compiled code ready in this process
     xy = proj.place(step.probe.embeddings)     # float32 [P, D] (probe order) -> float32 [P, 2], ms for 1,000 points
 
-Why not UMAP's transform() on every frame: it takes about 1.4 s per 1,000 points on a 2-core CPU (the
-first fit in a process about 9 s more, while numba compiles), far over a live frame's budget. Instead a
-frame is placed in two moves:
+Why not UMAP's transform() on every frame: it takes about 1.4 s per 1,000 points on a 2-core CPU, far over
+a live frame's budget. Instead a frame is placed in two moves:
 1. align: unlearning moves the whole embedding space, the remaining samples included (measured on
    digits, class 5: after the run the forget samples' nearest ORIGINAL embeddings were still 96% fives
    although none was predicted a five any more). So each frame is first rotated onto the original
@@ -104,8 +104,11 @@ class MapProjection:
 def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
                    settings: MapSettings = MapSettings()) -> MapProjection:
     """Fit UMAP on the reference embeddings [P, D]; anchors: bool [P], the rows that align later frames
-    (None: all). The first fit in a process compiles numba code (seconds)."""
-    import umap  # slow to import (numba); only the map needs it
+    (None: all). The first fit in a process loads umap's compiled code from the disk cache (about 3 s), or
+    compiles it when the cache is empty (tens of seconds; compiled_umap.py)."""
+    from .compiled_umap import load_umap  # slow to import (numba); only the map needs it
+
+    umap = load_umap()
 
     reference = np.ascontiguousarray(reference, dtype=np.float32)
     if len(reference) < 4:
@@ -119,6 +122,16 @@ def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
                         metric="euclidean", random_state=settings.seed, n_jobs=1)
     layout = reducer.fit_transform(reference)
     return MapProjection(reference, np.asarray(layout, dtype=np.float32), anchors, settings)
+
+
+WARM_UP_POINTS = 300      # a tiny fit takes the app's code paths: under 4,096 points (exact neighbours), float32
+
+
+def warm_up_map_code() -> None:
+    """Compile, or load from the disk cache (compiled_umap.py), the code a map fit runs: one fit of random unit
+    vectors with the default MapSettings. Numba compiles per argument type, not size, so the real fits reuse it."""
+    points = np.random.default_rng(0).normal(size=(WARM_UP_POINTS, 32)).astype(np.float32)
+    fit_projection(points / np.linalg.norm(points, axis=1, keepdims=True))
 
 
 def map_cache_key(model_key: str, probe: np.ndarray, settings: MapSettings) -> str:

@@ -1,0 +1,130 @@
+"""The server's warm-up: from the first page load of a process, the first story ("Start: forget one digit") is
+prepared in the background, so that the click finds its model and its map ready.
+
+    WARM_UP.start()          # app.py, after every page: starts once per process (off when UNLEARN_WARM_UP=0)
+    WARM_UP.job              # its background Job (phase, done), or None when off or not started
+    WARM_UP.status()         # one line for the Start page, or None
+
+Why at the first page load: `streamlit run` gives an app no hook at server start, and it opens the browser on
+the Start page itself, so on a laptop the first page load is the server's first second.
+
+In order, in one Job:
+1. when the story's original model is not in the model cache (a fresh machine): UMAP's code compiles in a
+   separate process (compiled_umap.compile_in_subprocess) beside the training, each on its own core; when it is
+   cached, the code is loaded here from the disk cache first (a few seconds; no training to share the CPU with);
+2. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the
+   original trained or loaded, the map laid out, the optimiser warmed up. A job that this device estimates at
+   minutes waits for a user's Start, as for any session: the warm-up then leaves it alone;
+3. its retrain reference (the results' baseline and the map's retrain stars), while the Start page's estimates
+   (background_estimates: FLOPs counted, this device's speed timed), paused until the map was ready so as not
+   to share the CPU with it, are computed;
+4. the map's code in this process (so that a new class lays out its map in about a second).
+The warm-up holds the jobs it waits for (Job.hold), so a session leaving the page cancels none of them.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Callable
+
+from unlearn_core.compiled_umap import compile_in_subprocess
+from unlearn_core.projection import warm_up_map_code
+
+from .app_config import AppConfig
+from .cost_estimate import original_estimate
+from .background_estimates import ESTIMATES
+from .jobs.background import Job, JobCancelled
+from .jobs.resources import prepare_job, reference_job
+from .presets import FIRST_PRESET, preset_by_id
+
+ENV = "UNLEARN_WARM_UP"          # "0": no warm-up (the tests' servers: they prepare what each test needs)
+
+
+def first_story() -> AppConfig:
+    """The configuration that "Start: forget one digit" gives a new session (whose URL says nothing)."""
+    return preset_by_id(FIRST_PRESET).apply(AppConfig())
+
+
+def warm_up_first_story(job: Job, story_ready: Callable[[], None] = lambda: None) -> None:
+    """The warm-up's work; `story_ready()` is called once the story's map is ready (or cannot be)."""
+    cfg = first_story()
+    key, points = cfg.prep_key(), cfg.view.points
+    compiling = None
+    job.set_phase("checking the model cache")
+    estimate = original_estimate(key)
+    if estimate is not None and not estimate.cached:
+        compiling = threading.Thread(target=compile_in_subprocess, name="compile-umap", daemon=True)
+        compiling.start()
+    else:
+        job.set_phase("loading the map's compiled code")
+        warm_up_map_code()
+    job.set_phase("preparing the first story: the original model and its map")
+    prepared = _wait_for(prepare_job(key, points), job)
+    story_ready()
+    if prepared is not None:
+        job.set_phase("retraining the reference without the forget set")
+        _wait_for(reference_job(key, prepared.prep), job)
+    if compiling is not None:
+        job.set_phase("loading the map's compiled code")
+        compiling.join()
+        warm_up_map_code()
+
+
+def _wait_for(work: Job, job: Job):
+    """The result of `work` once it is done, held meanwhile; None when it waits for a user's Start or failed."""
+    if not work.started:
+        return None
+    hold = work.hold()
+    try:
+        while not work.wait(0.5):
+            if job.cancel_requested:          # the process is exiting
+                raise JobCancelled("the process is exiting")
+        return work.result if work.ok else None
+    finally:
+        hold.release()
+
+
+class WarmUp:
+    def __init__(self):
+        self.job: Job | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if os.environ.get(ENV, "1").strip() == "0":
+            return
+        with self._lock:
+            if self.job is not None:
+                return
+            self.job = Job("warm-up", self._run)
+        ESTIMATES.pause()
+        self.job.start()
+
+    def _run(self, job: Job) -> None:
+        resumed = threading.Event()
+
+        def resume_estimates() -> None:
+            if not resumed.is_set():
+                resumed.set()
+                ESTIMATES.resume()
+        try:
+            warm_up_first_story(job, story_ready=resume_estimates)
+        finally:
+            resume_estimates()
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.done
+
+    def status(self) -> str | None:
+        job = self.job
+        if job is None:
+            return None
+        if not job.done:
+            return (f"Getting the first story ready in the background: {job.phase} "
+                    f"({job.phase_seconds():.0f} s). Start now and it carries on from there.")
+        if job.ok:
+            return f"The first story is ready (prepared in the background in {job.seconds:.0f} s)."
+        return f"Preparing the first story in the background stopped ({job.why_not_ok}); Start prepares it."
+
+
+WARM_UP = WarmUp()

@@ -1,0 +1,139 @@
+"""The first minute on a fresh machine: from `streamlit run app.py` to moving points.
+
+    python -m bench.first_minute
+
+Each measurement starts `streamlit run app.py` (the default recipe, one torch thread, the server's warm-up on)
+on empty caches of its own: model cache and map cache (UNLEARN_CACHE_DIR) and numba's compiled code
+(NUMBA_CACHE_DIR), and drives Chromium as a new user would:
+- click at once: the Start page opened as soon as the server listens (as `streamlit run` opens it itself), its
+  first render timed (the Start button, the preset cards and the sidebar drawn), "Start: forget one digit"
+  clicked at once, then the seconds to the first map frame (the Unlearn page's map has points);
+- click after 30 s: the same on fresh empty caches, the click 30 s after the server started listening;
+- a new class after a restart: that server stopped and a new one started on the same (now warm) caches; the
+  Start page opened, then the Unlearn page of a class never prepared (3) at once, and of another (4) once the
+  Start page says the first story is ready: the seconds from opening each page to its first map frame.
+Targets (issue 22): click at once at most 30 s, after 30 s at most 15 s, the Start page under 2 s, a new class
+after a restart under 5 s.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .common import machine, print_figures
+from .sessions import ARGS, CHROMIUM, MAP_DRAWN, free_port, start_server
+
+START = "Start: forget one digit"
+READY = "The first story is ready"
+TIMEOUT_MS = 300_000
+
+
+@contextlib.contextmanager
+def fresh_caches():
+    with tempfile.TemporaryDirectory(prefix="unlearn-first-minute-") as tmp:
+        yield {"UNLEARN_CACHE_DIR": str(Path(tmp) / "models"), "NUMBA_CACHE_DIR": str(Path(tmp) / "numba")}
+
+
+@contextlib.contextmanager
+def server(caches: dict, log_name: str):
+    """A server on `caches`; yields (base URL, the monotonic time it started listening)."""
+    port = free_port()
+    env = dict(os.environ, OMP_NUM_THREADS="1", **caches)
+    for inherited in ("UNLEARN_TRAIN_EPOCHS", "UNLEARN_WARM_UP"):    # the default recipe, the warm-up on
+        env.pop(inherited, None)
+    with open(Path(caches["UNLEARN_CACHE_DIR"]).parent / log_name, "w") as log:
+        proc = start_server(port, log, env)
+        listening = time.monotonic()
+        try:
+            yield f"http://127.0.0.1:{port}", listening
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def _start_page(page, base: str) -> float:
+    """Open the Start page; the seconds until the Start button, the last card and the sidebar are drawn."""
+    began = time.monotonic()
+    page.goto(base + "/", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name=START).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("What to look at").wait_for(timeout=TIMEOUT_MS)
+    page.locator("section[data-testid=stSidebar]").get_by_text("Experiment", exact=True).wait_for(timeout=TIMEOUT_MS)
+    return time.monotonic() - began
+
+
+def _first_map(page) -> float:
+    began = time.monotonic()
+    page.wait_for_function(MAP_DRAWN, timeout=TIMEOUT_MS)
+    return time.monotonic() - began
+
+
+def click_start(browser, after_s: float) -> dict:
+    """Fresh caches and server; the Start page opened at once, Start clicked `after_s` seconds after the server
+    started listening."""
+    with fresh_caches() as caches, server(caches, "streamlit.log") as (base, listening):
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        render = _start_page(page, base)
+        wait = listening + after_s - time.monotonic()
+        if wait > 0:
+            page.wait_for_timeout(wait * 1000)
+        clicked = time.monotonic() - listening
+        page.get_by_role("button", name=START).click()
+        return {"start_page_first_render_s": round(render, 2), "clicked_after_server_start_s": round(clicked, 1),
+                "click_to_first_map_s": round(_first_map(page), 1)}
+
+
+def new_class_after_restart(browser) -> dict:
+    """The caches a first visit left (class 5's models and map, the compiled code), a fresh server process."""
+    with fresh_caches() as caches:
+        with server(caches, "first.log") as (base, _):
+            page = browser.new_page()
+            _start_page(page, base)
+            page.get_by_text(READY).wait_for(timeout=TIMEOUT_MS)      # models, map and compiled code on disk
+        with server(caches, "restart.log") as (base, listening):
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            render = _start_page(page, base)
+            opened = time.monotonic() - listening
+            page.goto(base + "/unlearn?class=3", timeout=TIMEOUT_MS)
+            at_once = _first_map(page)
+            start_page = browser.new_page()
+            _start_page(start_page, base)
+            start_page.get_by_text(READY).wait_for(timeout=TIMEOUT_MS)
+            later = time.monotonic() - listening
+            page.goto(base + "/unlearn?class=4", timeout=TIMEOUT_MS)
+            return {"start_page_render_after_restart_s": round(render, 2),
+                    "class_3_opened_after_restart_s": round(opened, 1), "class_3_first_map_s": round(at_once, 1),
+                    "class_4_opened_after_restart_s": round(later, 1), "class_4_first_map_s": round(_first_map(page), 1)}
+
+
+def measure() -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            at_once = click_start(browser, 0.0)
+            after_30 = click_start(browser, 30.0)
+            restart = new_class_after_restart(browser)
+        finally:
+            browser.close()
+    return {"description": __doc__.split("\n\n")[2].strip(), "command": "python -m bench.first_minute",
+            "click_at_once": at_once, "click_after_30_s": after_30, "new_class_after_restart": restart,
+            "targets_s": {"click_at_once": 30, "click_after_30_s": 15, "start_page_first_render": 2,
+                          "new_class_after_restart": 5},
+            "load_average_1min": round(os.getloadavg()[0], 1), "machine": machine()}
+
+
+def run(quick: bool = False) -> dict:
+    """`python -m bench` calls this (no quick variant: empty caches are the figure)."""
+    return measure()
+
+
+def main() -> None:
+    print_figures("the first minute", measure())
+
+
+if __name__ == "__main__":
+    main()
