@@ -27,8 +27,7 @@ import os
 import threading
 from typing import Callable
 
-from unlearn_core.compiled_umap import compile_in_subprocess
-from unlearn_core.projection import warm_up_map_code
+from unlearn_core.compiled_umap import compile_in_subprocess, warm_up_fit
 
 from .app_config import AppConfig
 from .cost_estimate import original_estimate
@@ -57,7 +56,7 @@ def warm_up_first_story(job: Job, story_ready: Callable[[], None] = lambda: None
         compiling.start()
     else:
         job.set_phase("loading the map's compiled code")
-        warm_up_map_code()
+        warm_up_fit()
     job.set_phase("preparing the first story: the original model and its map")
     prepared = _wait_for(prepare_job(key, points), job)
     story_ready()
@@ -67,7 +66,7 @@ def warm_up_first_story(job: Job, story_ready: Callable[[], None] = lambda: None
     if compiling is not None:
         job.set_phase("loading the map's compiled code")
         compiling.join()
-        warm_up_map_code()
+        warm_up_fit()
 
 
 def _wait_for(work: Job, job: Job):

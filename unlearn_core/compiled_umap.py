@@ -1,8 +1,10 @@
 """UMAP's compiled code, kept on disk so that a new process lays out a map in about a second, not tens.
 
     umap = load_umap()                 # import umap, its numba functions cached on disk (what fit_projection uses)
-    compile_in_subprocess()            # projection.warm_up_map_code in another process: fills the disk cache
-                                       # without this process's GIL (the server keeps training); returns when done
+    reducer = make_reducer(umap, n_points, n_neighbors, min_dist, seed)     # the map's UMAP (projection.py)
+    warm_up_fit()                      # a tiny fit: every code path a map fit takes compiled (or loaded from disk)
+    compile_in_subprocess()            # warm_up_fit in another process: fills the disk cache without this
+                                       # process's GIL (the server keeps training); returns when done
 
 Why: numba compiles umap's and pynndescent's functions on their first call in each process. Measured on 2
 shared cores, empty caches: `import umap` 16.5 s (pynndescent compiles its functions at import, 14.5 s) and
@@ -15,7 +17,8 @@ file and its types, so an upgraded umap compiles afresh.
 
 Why a subprocess: numba's compiler is mostly Python and holds the GIL. Compiling in a thread beside a
 training in the same process made the training 3x slower (10 s alone, 31 s beside it; the compile 42 s
-instead of 31 s). In its own process each gets a core.
+instead of 31 s). In its own process each gets a core. The child runs this file as a script, so it imports
+numpy and umap only, not torch through unlearn_core's package (2 s more).
 """
 from __future__ import annotations
 
@@ -23,15 +26,13 @@ import logging
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 # umap's modules whose numba functions a fit calls (their dependencies compile into them).
 UMAP_MODULES = ("umap.distances", "umap.utils", "umap.umap_", "umap.layouts", "umap.spectral")
-WARM_UP_COMMAND = "from unlearn_core.projection import warm_up_map_code; warm_up_map_code()"
 SUBPROCESS_TIMEOUT_S = 600.0
-PROJECT_ROOT = Path(__file__).resolve().parent.parent     # the child imports unlearn_core from here
+WARM_UP_POINTS = 300      # a tiny fit takes the app's code paths: under 4,096 points (exact neighbours), float32
 
 _precompiled = threading.Event()      # set while no subprocess compile is running (the usual state)
 _precompiled.set()
@@ -56,14 +57,33 @@ def load_umap():
     return umap
 
 
+def make_reducer(umap, n_points: int, n_neighbors: int, min_dist: float, seed: int):
+    """The UMAP of every map: euclidean distance (the embeddings are L2-normalised, so it orders neighbours as
+    cosine does, on umap's fastest path), a fixed random_state and one thread (so the same embeddings give
+    the same layout). Which code numba compiles depends on these choices and the data's types, not on sizes."""
+    return umap.UMAP(n_neighbors=min(n_neighbors, n_points - 1), min_dist=min_dist, metric="euclidean",
+                     random_state=seed, n_jobs=1)
+
+
+def warm_up_fit() -> None:
+    """One fit of random float32 unit vectors: compiles, or loads from the disk cache, what a map fit runs."""
+    import numpy as np
+
+    points = np.random.default_rng(0).normal(size=(WARM_UP_POINTS, 32)).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    # MapSettings' defaults (projection.py); numba compiles per type, so other values run the same code.
+    make_reducer(load_umap(), WARM_UP_POINTS, n_neighbors=15, min_dist=0.99, seed=0).fit_transform(points)
+
+
 def compile_in_subprocess() -> bool:
-    """projection.warm_up_map_code in a child process; True when it succeeded. Meanwhile load_umap in this
-    process waits for it. A failure is logged: the first fit here then compiles."""
+    """warm_up_fit in a child process (this file as a script); True when it succeeded. Meanwhile load_umap in
+    this process waits for it. A failure is logged: the first fit here then compiles."""
     with _subprocess_lock:
         _precompiled.clear()
         try:
-            done = subprocess.run([sys.executable, "-c", WARM_UP_COMMAND], capture_output=True, text=True,
-                                  timeout=SUBPROCESS_TIMEOUT_S, cwd=PROJECT_ROOT)
+            # -P: this file's folder stays off sys.path (its modules, data.py or files.py, must shadow nothing).
+            done = subprocess.run([sys.executable, "-P", __file__], capture_output=True, text=True,
+                                  timeout=SUBPROCESS_TIMEOUT_S)
             if done.returncode != 0:
                 log.warning("compiling the map's code in a subprocess failed: %s", done.stderr.strip()[-2000:])
             return done.returncode == 0
@@ -72,3 +92,7 @@ def compile_in_subprocess() -> bool:
             return False
         finally:
             _precompiled.set()
+
+
+if __name__ == "__main__":
+    warm_up_fit()

@@ -1,7 +1,6 @@
 """The embedding map: UMAP fitted once on the original model's probe embeddings, later frames placed by neighbours.
 
     proj = map_for(prep)                       # fitted on the original model's probe embeddings, cached on disk
-    warm_up_map_code()                         # a tiny fit: UMAP's compiled code ready in this process
     xy = proj.place(step.probe.embeddings)     # float32 [P, D] (probe order) -> float32 [P, 2], ms for 1,000 points
 
 Why not UMAP's transform() on every frame: it takes about 1.4 s per 1,000 points on a 2-core CPU, far over
@@ -106,9 +105,9 @@ def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
     """Fit UMAP on the reference embeddings [P, D]; anchors: bool [P], the rows that align later frames
     (None: all). The first fit in a process loads umap's compiled code from the disk cache (about 3 s), or
     compiles it when the cache is empty (tens of seconds; compiled_umap.py)."""
-    from .compiled_umap import load_umap  # slow to import (numba); only the map needs it
+    from .compiled_umap import load_umap, make_reducer
 
-    umap = load_umap()
+    umap = load_umap()      # slow (numba, scikit-learn): only the map needs it
 
     reference = np.ascontiguousarray(reference, dtype=np.float32)
     if len(reference) < 4:
@@ -116,22 +115,9 @@ def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
     anchors = np.ones(len(reference), bool) if anchors is None else np.asarray(anchors, bool)
     if anchors.shape != (len(reference),) or not anchors.any():
         raise ValueError("anchors must be a bool mask over the reference rows with at least one True")
-    # The embeddings are L2-normalised, so euclidean distance orders neighbours exactly as cosine does
-    # and takes umap's fastest path.
-    reducer = umap.UMAP(n_neighbors=min(settings.n_neighbors, len(reference) - 1), min_dist=settings.min_dist,
-                        metric="euclidean", random_state=settings.seed, n_jobs=1)
+    reducer = make_reducer(umap, len(reference), settings.n_neighbors, settings.min_dist, settings.seed)
     layout = reducer.fit_transform(reference)
     return MapProjection(reference, np.asarray(layout, dtype=np.float32), anchors, settings)
-
-
-WARM_UP_POINTS = 300      # a tiny fit takes the app's code paths: under 4,096 points (exact neighbours), float32
-
-
-def warm_up_map_code() -> None:
-    """Compile, or load from the disk cache (compiled_umap.py), the code a map fit runs: one fit of random unit
-    vectors with the default MapSettings. Numba compiles per argument type, not size, so the real fits reuse it."""
-    points = np.random.default_rng(0).normal(size=(WARM_UP_POINTS, 32)).astype(np.float32)
-    fit_projection(points / np.linalg.norm(points, axis=1, keepdims=True))
 
 
 def map_cache_key(model_key: str, probe: np.ndarray, settings: MapSettings) -> str:
