@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix
 
 from .data import ImageData
 from .metrics import Outputs, infer
@@ -31,7 +30,7 @@ def predicted_classes(out: Outputs) -> np.ndarray:
 def class_accuracy(out: Outputs, num_classes: int) -> list[float | None]:
     """Accuracy per true class 0..C-1 (the recall of each row of the confusion matrix); None for a class
     with no sample in `out`, which has no accuracy rather than an accuracy of 0."""
-    counts = confusion_matrix(out.labels.numpy(), predicted_classes(out), labels=range(num_classes))
+    counts = _confusion(out, num_classes)
     totals = counts.sum(axis=1)
     return [float(counts[c, c] / totals[c]) if totals[c] else None for c in range(num_classes)]
 
@@ -39,6 +38,12 @@ def class_accuracy(out: Outputs, num_classes: int) -> list[float | None]:
 def forget_confusion(out: Outputs, num_classes: int) -> np.ndarray:
     """int [C, C]: how many forget samples of true class i (row) the model predicts as class j (column).
     In class mode only the forget class's row is non-zero; in sample mode every class may have a row."""
+    return _confusion(out, num_classes)
+
+
+def _confusion(out: Outputs, num_classes: int) -> np.ndarray:
+    from sklearn.metrics import confusion_matrix  # 1.5 s to import scikit-learn: not until a matrix is counted
+
     return confusion_matrix(out.labels.numpy(), predicted_classes(out), labels=range(num_classes))
 
 

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import SVC
 
 from .batches import take
 from .data import ImageData
@@ -118,6 +116,8 @@ def _member_attack(remain: Outputs, non_member: Outputs, seed: int):
     def features(out: Outputs) -> np.ndarray:
         return np.sort(out.probs().numpy(), axis=1)[:, ::-1]
 
+    from sklearn.linear_model import LogisticRegression  # 1.5 s to import: not until an attack is fitted
+
     x, y = _balanced(features(remain), features(non_member), np.random.default_rng(seed))
     return LogisticRegression(max_iter=1000).fit(x, y), features
 
@@ -142,6 +142,8 @@ def mia_efficacy(remain: Outputs, non_member: Outputs, forget: Outputs, seed: in
     the share of D^u_tr predicted non-member. Higher = more forgotten."""
     def features(out: Outputs) -> np.ndarray:
         return true_class_confidence(out).reshape(-1, 1)
+
+    from sklearn.svm import SVC  # 1.5 s to import scikit-learn: not until an attack is fitted
 
     x, y = _balanced(features(remain), features(non_member), np.random.default_rng(seed))
     attack = SVC(C=3, gamma="auto", kernel="rbf").fit(x, y)

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
 
 from .data import ImageData
 from .metrics import infer
@@ -69,6 +68,8 @@ def fit_set(data: ImageData, split: Split, cfg: ProbeConfig = ProbeConfig()) -> 
 
 def fit_probe(fit_x: np.ndarray, fit_y: np.ndarray, cfg: ProbeConfig = ProbeConfig()):
     """The fixed probe (logistic regression on the embeddings as they are) fitted on (fit_x, fit_y)."""
+    from sklearn.linear_model import LogisticRegression  # 1.5 s to import scikit-learn: not until a probe is fitted
+
     clf = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter)
     return clf.fit(np.asarray(fit_x, dtype=np.float64), np.asarray(fit_y))
 

@@ -19,7 +19,6 @@ from typing import Callable
 
 import numpy as np
 import streamlit as st
-from sklearn.metrics.pairwise import cosine_similarity
 
 from ..figures import MapFrame
 
@@ -36,6 +35,8 @@ def nearest_neighbours(embeddings: np.ndarray, index: int, k: int = NEIGHBOURS) 
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     candidates = np.flatnonzero(finite)
     candidates = candidates[candidates != index]
+    from sklearn.metrics.pairwise import cosine_similarity  # 1.5 s to import scikit-learn: not on the first page
+
     # Frames hold float16 embeddings, no longer exactly of unit length: cosine_similarity normalises them.
     similarity = cosine_similarity(z[index:index + 1], z[candidates])[0]
     order = np.argsort(-similarity, kind="stable")[:k]
