@@ -14,6 +14,9 @@ from app_ui.sidebar import current_config, render_sidebar
 from app_ui.warm_up import WARM_UP
 from unlearn_core.devices import THREADS_ENV, configure_threads
 
+# Once per process: UMAP's code starts compiling on the other core while this first page draws (app_ui/warm_up.py).
+WARM_UP.start()
+
 # One torch thread unless $UNLEARN_THREADS says otherwise: the server runs several engines at once (recordings,
 # references, other sessions), each on its own core, and a run's engine seconds are then its thread's CPU time
 # (app_ui/live/recording.py), whatever else the server does.
@@ -40,4 +43,4 @@ try:
 finally:
     # Once per process, after the first page is drawn (its script has sent everything): prepare the first story
     # in the background (app_ui/warm_up.py). A finally, because a page may end its run with st.stop or st.rerun.
-    WARM_UP.start()
+    WARM_UP.page_drawn()

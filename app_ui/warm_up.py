@@ -1,24 +1,24 @@
 """The server's warm-up: from the first page load of a process, the first story ("Start: forget one digit") is
 prepared in the background, so that the click finds its model and its map ready.
 
-    WARM_UP.start()          # app.py, after every page: starts once per process (off when UNLEARN_WARM_UP=0)
+    WARM_UP.start()          # app.py, before every page: the map's code compiles from now, once per process
+    WARM_UP.page_drawn()     # app.py, after every page: the rest starts (off, both, when UNLEARN_WARM_UP=0)
     WARM_UP.job              # its background Job (phase, done), or None when off or not started
     WARM_UP.status()         # one line for the Start page, or None
 
 Why at the first page load: `streamlit run` gives an app no hook at server start, and it opens the browser on
 the Start page itself, so on a laptop the first page load is the server's first second.
 
-In order, in one Job:
-1. when the story's original model is not in the model cache (a fresh machine): UMAP's code compiles in a
-   separate process (compiled_umap.compile_in_subprocess) beside the training, each on its own core; when it is
-   cached, the code is loaded here from the disk cache first (a few seconds; no training to share the CPU with);
-2. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the
+From the first run of app.py: UMAP's code compiles in a separate process (compiled_umap: 30 s on a fresh machine,
+3 s once its disk cache holds it), on the other core while the first page draws and the original trains. Then,
+once the first page is drawn, in one Job:
+1. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the
    original trained or loaded, the map laid out, the optimiser warmed up. A job that this device estimates at
    minutes waits for a user's Start, as for any session: the warm-up then leaves it alone;
-3. its retrain reference (the results' baseline and the map's retrain stars), while the Start page's estimates
+2. its retrain reference (the results' baseline and the map's retrain stars), while the Start page's estimates
    (background_estimates: FLOPs counted, this device's speed timed), paused until the map was ready so as not
    to share the CPU with it, are computed;
-4. the map's code in this process (so that a new class lays out its map in about a second).
+3. the map's code, once compiled, loaded in this process (so that a new class lays out its map in a second).
 The warm-up holds the jobs it waits for (Job.hold), so a session leaving the page cancels none of them.
 """
 from __future__ import annotations
@@ -27,10 +27,9 @@ import os
 import threading
 from typing import Callable
 
-from unlearn_core.compiled_umap import compile_in_subprocess, warm_up_fit
+from unlearn_core.compiled_umap import compile_in_background, warm_up_fit
 
 from .app_config import AppConfig
-from .cost_estimate import original_estimate
 from .background_estimates import ESTIMATES
 from .jobs.background import Job, JobCancelled
 from .jobs.resources import prepare_job, reference_job
@@ -44,29 +43,20 @@ def first_story() -> AppConfig:
     return preset_by_id(FIRST_PRESET).apply(AppConfig())
 
 
-def warm_up_first_story(job: Job, story_ready: Callable[[], None] = lambda: None) -> None:
-    """The warm-up's work; `story_ready()` is called once the story's map is ready (or cannot be)."""
+def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Callable[[], None]) -> None:
+    """The warm-up's work, once the first page is drawn; `compiling`: the map code's compile (compiled_umap);
+    `story_ready()` is called once the story's map is ready (or cannot be)."""
     cfg = first_story()
     key, points = cfg.prep_key(), cfg.view.points
-    compiling = None
-    job.set_phase("checking the model cache")
-    estimate = original_estimate(key)
-    if estimate is not None and not estimate.cached:
-        compiling = threading.Thread(target=compile_in_subprocess, name="compile-umap", daemon=True)
-        compiling.start()
-    else:
-        job.set_phase("loading the map's compiled code")
-        warm_up_fit()
     job.set_phase("preparing the first story: the original model and its map")
     prepared = _wait_for(prepare_job(key, points), job)
     story_ready()
     if prepared is not None:
         job.set_phase("retraining the reference without the forget set")
         _wait_for(reference_job(key, prepared.prep), job)
-    if compiling is not None:
-        job.set_phase("loading the map's compiled code")
-        compiling.join()
-        warm_up_fit()
+    job.set_phase("loading the map's compiled code")
+    compiling.join()
+    warm_up_fit()
 
 
 def _wait_for(work: Job, job: Job):
@@ -86,17 +76,23 @@ def _wait_for(work: Job, job: Job):
 class WarmUp:
     def __init__(self):
         self.job: Job | None = None
+        self._compiling: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Once per process: the map's code starts compiling; the Job waits for page_drawn()."""
         if os.environ.get(ENV, "1").strip() == "0":
             return
         with self._lock:
             if self.job is not None:
                 return
+            self._compiling = compile_in_background()
             self.job = Job("warm-up", self._run)
-        ESTIMATES.pause()
-        self.job.start()
+        ESTIMATES.pause()       # the first page queues its estimates; they wait for the story (_run)
+
+    def page_drawn(self) -> None:
+        if self.job is not None:
+            self.job.start()    # a no-op from the second call on
 
     def _run(self, job: Job) -> None:
         resumed = threading.Event()
@@ -106,7 +102,7 @@ class WarmUp:
                 resumed.set()
                 ESTIMATES.resume()
         try:
-            warm_up_first_story(job, story_ready=resume_estimates)
+            warm_up_first_story(job, self._compiling, story_ready=resume_estimates)
         finally:
             resume_estimates()
 

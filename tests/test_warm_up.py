@@ -37,7 +37,8 @@ def test_the_warm_up_prepares_the_job_that_the_start_button_shares(monkeypatch, 
     monkeypatch.setattr(warm_up, "first_story", lambda: small)
     runner = warm_up.WarmUp()
     monkeypatch.setenv(warm_up.ENV, "1")
-    runner.start()
+    runner.start()                    # the map's code compiles (here: loads from numba's cache) in a subprocess
+    runner.page_drawn()
     assert runner.job.wait(300) and runner.job.ok, runner.job.why_not_ok
     assert runner.status().startswith("The first story is ready")
     prepared = prepare_job(small.prep_key(), small.view.points)       # what a click now finds: done, no new work
@@ -48,6 +49,7 @@ def test_the_warm_up_is_off_when_the_environment_says_so(monkeypatch):
     runner = warm_up.WarmUp()
     monkeypatch.setenv(warm_up.ENV, "0")
     runner.start()
+    runner.page_drawn()
     assert runner.job is None and runner.status() is None
 
 

@@ -5,6 +5,7 @@
     warm_up_fit()                      # a tiny fit: every code path a map fit takes compiled (or loaded from disk)
     compile_in_subprocess()            # warm_up_fit in another process: fills the disk cache without this
                                        # process's GIL (the server keeps training); returns when done
+    thread = compile_in_background()   # the same in a thread, from now on: load_umap waits for it
 
 Why: numba compiles umap's and pynndescent's functions on their first call in each process. Measured on 2
 shared cores, empty caches: `import umap` 16.5 s (pynndescent compiles its functions at import, 14.5 s) and
@@ -73,6 +74,14 @@ def warm_up_fit() -> None:
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     # MapSettings' defaults (projection.py); numba compiles per type, so other values run the same code.
     make_reducer(load_umap(), WARM_UP_POINTS, n_neighbors=15, min_dist=0.99, seed=0).fit_transform(points)
+
+
+def compile_in_background() -> threading.Thread:
+    """compile_in_subprocess in a thread of its own, started now; a load_umap from this moment waits for it."""
+    _precompiled.clear()          # here, not in the thread: a fit asked for before the thread runs waits too
+    thread = threading.Thread(target=compile_in_subprocess, name="compile-umap", daemon=True)
+    thread.start()
+    return thread
 
 
 def compile_in_subprocess() -> bool:
