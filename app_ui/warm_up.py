@@ -55,8 +55,15 @@ def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Call
         job.set_phase("retraining the reference without the forget set")
         _wait_for(reference_job(key, prepared.prep), job)
     job.set_phase("loading the map's compiled code")
-    compiling.join()
+    while compiling.is_alive():
+        _stop_if_cancelled(job)
+        compiling.join(0.5)
     warm_up_fit()
+
+
+def _stop_if_cancelled(job: Job) -> None:
+    if job.cancel_requested:          # the process is exiting: it waits for running jobs (background.py)
+        raise JobCancelled("the process is exiting")
 
 
 def _wait_for(work: Job, job: Job):
@@ -66,8 +73,7 @@ def _wait_for(work: Job, job: Job):
     hold = work.hold()
     try:
         while not work.wait(0.5):
-            if job.cancel_requested:          # the process is exiting
-                raise JobCancelled("the process is exiting")
+            _stop_if_cancelled(job)
         return work.result if work.ok else None
     finally:
         hold.release()
