@@ -132,6 +132,47 @@ def test_a_real_subprocess_shows_no_traceback(tmp_path, args):
     assert written(tmp_path) == []
 
 
+# `python -m unlearn_core ARGS` in a fresh process, as the shell runs it (runpy is what -m uses); then the
+# heavy libraries it imported, as JSON on stdout. The command's own output goes to stderr.
+FRESH_DRIVER = """
+import json, runpy, sys
+sys.argv = ["unlearn_core", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("unlearn_core", run_name="__main__", alter_sys=True)
+    code = None
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "heavy": sorted(m for m in ("torch", "sklearn", "scipy", "pandas", "ray")
+                                               if m in sys.modules)}))
+"""
+REFUSED = {
+    "a 10^9-trial sweep": (["sweep", "--space", "lr=loguniform:1e-3:1e-1", "--samples", "1000000000",
+                            "--out", "{root}/sweep.csv"], "the sweep has 1000000000 trials, more than 10000"),
+    "a sweep's bad results name": (["sweep", "--space", "lr=0.1", "--out", "{root}/sweep.xlsx"], ".csv or .parquet"),
+    "a sweep's unknown scheduler": (["sweep", "--scheduler", "hyperband"], "--scheduler"),
+    "a run's negative lr": (["run", "--lr", "-1"], "--lr"),
+    "a compare's bad seeds": (["compare", "--seeds", "0,x"], "--seeds"),
+    "a missing run file": (["privacy", "{root}/missing.json"], "no such run file"),
+}
+
+
+@pytest.mark.parametrize("args, message", REFUSED.values(), ids=REFUSED.keys())
+def test_refused_input_is_refused_before_the_engine_is_imported(tmp_path, args, message):
+    """Issue 23: the package resolves its names lazily and the CLI checks its arguments (argparse, the settings,
+    the sweep's limits) before a command imports torch, so a refused request in a fresh process is one line and
+    exit 2 without torch, scikit-learn, pandas or Ray (a 10^9-trial sweep cost 860 MB and 4 s with them)."""
+    argv = [a.format(root=tmp_path) for a in args]
+    env = {**os.environ, "UNLEARN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", FRESH_DRIVER, json.dumps(argv)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.splitlines()[-1])
+    (line,) = proc.stderr.splitlines()
+    assert found["code"] == 2 and line.startswith("error: ") and message in line, (found, proc.stderr)
+    assert found["heavy"] == []
+    assert written(tmp_path) == []
+
+
 def experiment(*args):
     return experiment_from_args(build_parser().parse_args(["run", *args]))
 

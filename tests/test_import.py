@@ -9,18 +9,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 PROBE = """
 import importlib, json, pkgutil, sys
 import unlearn_core
 after_package = sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")
+heavy_after_package = sorted(m for m in ("torch", "sklearn", "scipy", "pandas") if m in sys.modules)
 modules = [m.name for m in pkgutil.walk_packages(unlearn_core.__path__, "unlearn_core.")
            if m.name != "unlearn_core.__main__"]    # __main__ would run the CLI
 for name in modules:
     importlib.import_module(name)
 after_all = sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")
-print(json.dumps({"after_package": after_package, "after_all": after_all, "modules": modules,
+# every submodule is imported now: a public name that is also a submodule's would have become the module
+shadowed = [n for n in unlearn_core.__all__ if type(getattr(unlearn_core, n)) is type(sys)]
+print(json.dumps({"after_package": after_package, "heavy_after_package": heavy_after_package,
+                  "after_all": after_all, "shadowed": shadowed, "modules": modules,
                   "public": sorted(unlearn_core.__all__), "missing": [n for n in unlearn_core.__all__
                                                                       if not hasattr(unlearn_core, n)]}))
 """
@@ -40,6 +46,25 @@ def test_import_unlearn_core_does_not_import_streamlit():
     # the walk did cover the engine, so an empty list above means something
     assert {"unlearn_core.cli", "unlearn_core.runner", "unlearn_core.metrics"} <= set(found["modules"])
     assert found["missing"] == [] and {"unlearn", "prepare", "Experiment"} <= set(found["public"])
+    # Issue 23: the package's names are imported on first use, so `import unlearn_core` (and the CLI before it
+    # has checked its arguments) loads no torch; the walk above then imported every module, public names included.
+    assert found["heavy_after_package"] == [] and found["shadowed"] == []
+
+
+def test_the_public_names_resolve_lazily_to_their_modules_objects():
+    import unlearn_core
+    from unlearn_core import experiment, runner, sweep
+
+    assert unlearn_core.prepare is experiment.prepare and unlearn_core.Experiment is experiment.Experiment
+    assert unlearn_core.METHODS is runner.METHODS and sweep.SweepSpec is sweep.space.SweepSpec
+    assert set(unlearn_core.__all__) <= set(dir(unlearn_core)) and {"run_sweep", "write_table"} <= set(dir(sweep))
+    namespace = {}
+    exec("from unlearn_core import *", namespace)
+    assert set(unlearn_core.__all__) <= set(namespace)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        unlearn_core.no_such_name
+    with pytest.raises(ImportError):
+        exec("from unlearn_core.sweep import no_such_name", {})
 
 
 def imported_modules(path: Path) -> set[str]:

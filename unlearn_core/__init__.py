@@ -9,19 +9,28 @@
 Never imports streamlit: the app, the CLI (unlearn_core.cli, which nothing imports), the benchmarks and
 the tests all use this package.
 """
+from __future__ import annotations
+
+# Light modules (dataclasses, settings, errors) are imported at once; the rest, whose modules import torch and
+# scikit-learn, on first use (lazy.py): `import unlearn_core`, and `python -m unlearn_core` until a command
+# runs, load neither (issue 23). `settings` must stay eager: it names a function and its submodule.
 from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, default_train_config,
                       default_unlearn_config)
-from .contrastive import contrastive_loss
-from .data import ImageData, load_dataset
 from .errors import UserInputError
-from .experiment import (Experiment, MethodRun, Prepared, Reference, prepare, reference, run_experiment,
-                         run_method)
-from .metrics import evaluate_model, gaps_to_retrain
-from .runner import METHODS, unlearn
+from .experiment_config import Experiment
+from .lazy import lazy_exports
 from .settings import Setting, settings
-from .splits import Split, make_split
-from .steps import Outcome, Step, Termination
-from .training import get_original, get_retrain
+
+__getattr__, __dir__ = lazy_exports(globals(), {
+    "contrastive": ("contrastive_loss",),
+    "data": ("ImageData", "load_dataset"),
+    "experiment": ("MethodRun", "Prepared", "Reference", "prepare", "reference", "run_experiment", "run_method"),
+    "metrics": ("evaluate_model", "gaps_to_retrain"),
+    "runner": ("METHODS", "unlearn"),
+    "splits": ("Split", "make_split"),
+    "steps": ("Outcome", "Step", "Termination"),
+    "training": ("get_original", "get_retrain"),
+})
 
 __all__ = [
     "DataConfig", "ForgetConfig", "ModelConfig", "TrainConfig", "UnlearnConfig", "default_train_config",

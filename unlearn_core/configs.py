@@ -21,6 +21,10 @@ SCHEDULES = ("cosine", "onecycle")        # TrainConfig.schedule
 # Registry names; data.DATASETS and models.MODELS are keyed by exactly these (checked when they load).
 DATASET_NAMES = ("digits", "cifar10", "svhn", "mnist", "fashion-mnist", "mini-imagenet")
 MODEL_NAMES = ("cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_small")
+# runner.METHODS is keyed by exactly these (checked when it loads): the paper's method, then baselines.MODULES.
+METHOD_NAMES = ("contrastive", "retrain", "finetune", "neggrad", "fisher", "boundary_shrink", "boundary_expanding",
+                "scrub", "unsir", "random_labels", "salun")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")       # devices.pick_device
 
 
 @dataclass(frozen=True)
@@ -200,3 +204,27 @@ def default_train_config(dataset: str, device_type: str = "cpu", **overrides) ->
 def config_dict(cfg) -> dict:
     """A plain dict of a config's fields (tuples as lists), for JSON."""
     return {f.name: (list(v) if isinstance(v := getattr(cfg, f.name), tuple) else v) for f in fields(cfg)}
+
+
+@dataclass(frozen=True)
+class RelearnConfig:
+    """The declared relearning recipe (relearn.py's docstring)."""
+    k: int | None = None             # forget samples shown; None: max(K_MIN, ceil(K_SHARE * |D^u_tr|))
+    max_steps: int = 100             # the cap: optimiser steps run (the curve has max_steps + 1 points)
+    lr: float = 0.01
+    momentum: float = 0.9
+    remain_batch: int = 32           # remaining samples per step, beside the K forget samples
+    seed: int = 0
+
+
+# The per-sample privacy test's reference: N retrain models from N seeds (sample_privacy.py).
+DEFAULT_MODELS = 8
+MIN_MODELS = 3           # two for a spread, plus one held out for the retrain target
+MAX_MODELS = 256
+
+
+def check_models(n: int) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or not MIN_MODELS <= n <= MAX_MODELS:
+        raise UserInputError(f"the per-sample privacy reference needs {MIN_MODELS} to {MAX_MODELS} retrain "
+                             f"models, got {n!r}")
+    return n

@@ -5,9 +5,8 @@ import os
 
 import torch
 
+from .configs import DEVICE_CHOICES
 from .errors import UserInputError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(name: str = "auto") -> torch.device:

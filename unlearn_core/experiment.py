@@ -6,7 +6,8 @@
 
 `prepare()` does the expensive, shareable part once (data, split, original model) and `reference()` the
 retrain reference; `run_method()` runs one method on them and builds the report. The CLI, compare, the
-sweeps, the app and the benchmarks all go through these three.
+sweeps, the app and the benchmarks all go through these three. The Experiment dataclass is declared in
+experiment_config.py (importable without torch) and is importable from here too.
 """
 from __future__ import annotations
 
@@ -16,44 +17,24 @@ from typing import Callable
 
 import torch
 
-from .configs import (DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, config_dict,
-                      default_train_config)
+from .configs import UnlearnConfig, config_dict
 from .baselines import method_unlearn_config
 from .data import ImageData, load_dataset
-from .devices import DEVICE_CHOICES, pick_device
+from .devices import pick_device
 from .metrics import METRIC_KEYS, Outputs, evaluate_model, gaps_to_retrain, infer
 from .privacy import privacy_score
 from .errors import UserInputError
 from .cost import run_cost
 from .evidence import EvidenceConfig, model_evidence, relearn_threshold
+from .experiment_config import Experiment
 from .flops import training_flops
 from .leaving_cluster import embedding_measures
 from .runner import METHODS, evaluate_small, unlearn
 from .sample_privacy import PrivacyReference, privacy_reference, sample_privacy
-from .settings import check_settings, setting
+from .settings import check_settings
 from .splits import Split, make_split
 from .steps import Outcome, Step
 from .training import Progress, TrainedModel, get_original, get_retrain
-
-
-@dataclass(frozen=True)
-class Experiment:
-    data: DataConfig = DataConfig()
-    forget: ForgetConfig = ForgetConfig()
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig | None = None         # None: the dataset's recipe on the device (default_train_config)
-    unlearn: UnlearnConfig | None = None     # None: the method's defaults for the dataset and mode
-    method: str = setting("contrastive", "The unlearning method: contrastive (the paper's) or a baseline, which "
-                          "starts from its own paper's hyperparameters adapted to the dataset (docs/COMPARE.md).",
-                          label="Method", choices=tuple(METHODS), url="-")
-    device: str = setting("auto", "auto: CUDA, then MPS, then CPU.", label="Device", choices=DEVICE_CHOICES)
-    use_cache: bool = True                   # False: train the original and retrain afresh (for timings)
-
-    def train_config(self) -> TrainConfig:
-        return self.train or default_train_config(self.data.dataset, pick_device(self.device).type)
-
-    def unlearn_config(self) -> UnlearnConfig:
-        return self.unlearn or method_unlearn_config(self.method, self.data.dataset, self.forget.mode)
 
 
 @dataclass

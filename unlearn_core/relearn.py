@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .batches import take
+from .configs import RelearnConfig
 from .data import ImageData
 from .devices import autocast
 from .errors import UserInputError
@@ -55,17 +55,6 @@ K_MIN = 5
 K_SHARE = 0.01
 MAX_EVAL = 512           # measurement samples (CIFAR's D^u_ts has 1000: half is plenty for a curve)
 CLASS_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class RelearnConfig:
-    """The declared relearning recipe (see the module docstring)."""
-    k: int | None = None             # forget samples shown; None: max(K_MIN, ceil(K_SHARE * |D^u_tr|))
-    max_steps: int = 100             # the cap: optimiser steps run (the curve has max_steps + 1 points)
-    lr: float = 0.01
-    momentum: float = 0.9
-    remain_batch: int = 32           # remaining samples per step, beside the K forget samples
-    seed: int = 0
 
 
 def default_k(split: Split) -> int:

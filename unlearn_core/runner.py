@@ -25,7 +25,7 @@ import torch
 
 from .baselines import BASELINES, WHOLE_BUDGET
 from .batches import take
-from .configs import UnlearnConfig
+from .configs import METHOD_NAMES, UnlearnConfig
 from .contrastive import contrastive_updates
 from .data import ImageData
 from .devices import pick_device
@@ -40,6 +40,7 @@ from .termination import termination_test
 # A method: (model, data, split, cfg, device, rng) -> optimiser-step Updates. Baselines: baselines/.
 Method = Callable[[torch.nn.Module, ImageData, Split, UnlearnConfig, torch.device, np.random.Generator], Iterator[Update]]
 METHODS: dict[str, Method] = {"contrastive": contrastive_updates, **BASELINES}
+assert tuple(METHODS) == METHOD_NAMES, "configs.METHOD_NAMES names the registry's methods, in order"
 # Methods whose papers depend on running their whole budget (retrain; SCRUB's max/min and UNSIR's
 # impair/repair phases): the termination test is still evaluated and recorded, but does not stop them.
 RUNS_WHOLE_BUDGET: set[str] = set(WHOLE_BUDGET)

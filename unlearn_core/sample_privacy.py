@@ -50,15 +50,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from .configs import DEFAULT_MODELS, check_models
 from .data import ImageData
-from .errors import UserInputError
 from .flops import training_flops
 from .metrics import Outputs, infer
 from .training import Progress, get_retrain
 
-DEFAULT_MODELS = 8
-MIN_MODELS = 3           # two for a spread, plus one held out for the retrain target
-MAX_MODELS = 256
 SEPARATION = 2.0         # sigmas between the original and the never-seen mean for a sample to count as separable
 
 
@@ -84,13 +81,6 @@ class PrivacyReference:
     @property
     def n_models(self) -> int:
         return len(self.seeds)
-
-
-def check_models(n: int) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or not MIN_MODELS <= n <= MAX_MODELS:
-        raise UserInputError(f"the per-sample privacy reference needs {MIN_MODELS} to {MAX_MODELS} retrain "
-                             f"models, got {n!r}")
-    return n
 
 
 def forget_phi(model: torch.nn.Module, data: ImageData, indices: np.ndarray, device: torch.device) -> np.ndarray:

@@ -8,12 +8,15 @@
 
 Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130. Torch uses
 as many CPU threads as the process has cores, or $UNLEARN_THREADS.
+
+Reading and checking the arguments imports nothing heavy (these modules import only argparse, the
+settings and the checks); a command imports the engine (torch, scikit-learn, Ray) once its own checks
+passed (args.start_engine), so bad input is refused in a fraction of a second and tens of MB (issue 23).
 """
 from __future__ import annotations
 
 import sys
 
-from ..devices import configure_threads
 from ..errors import UserInputError
 from .args import OneLineParser, fail
 from .compare import add_compare_command
@@ -35,7 +38,6 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        configure_threads()
         return args.func(args)
     except UserInputError as err:
         return fail(str(err))

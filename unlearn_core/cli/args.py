@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..baselines import method_unlearn_config
 from ..configs import DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig, default_train_config
-from ..devices import pick_device
 from ..errors import UserInputError
-from ..experiment import Experiment
+from ..experiment_config import Experiment
 from ..settings import Setting, settings
 
 EXIT_BAD_INPUT = 2
@@ -82,8 +80,21 @@ def hyperparameter_overrides(args: argparse.Namespace) -> dict:
             if s.flag != "-" and getattr(args, dest(s), None) is not None}
 
 
+def start_engine() -> None:
+    """Import torch and set its CPU threads (devices.configure_threads: $UNLEARN_THREADS, else the cores this
+    process may use). Each command calls it once its own cheap checks passed, before it builds or runs
+    anything with the engine: input it refuses never pays for torch (issue 23)."""
+    from ..devices import configure_threads
+
+    configure_threads()
+
+
 def experiment_from_args(args: argparse.Namespace, method: str | None = None) -> Experiment:
-    """The Experiment the options describe; UserInputError (one line) on a bad combination."""
+    """The Experiment the options describe; UserInputError (one line) on a bad combination. Imports the
+    methods' defaults (baselines, torch): commands call it after start_engine()."""
+    from ..baselines import method_unlearn_config
+    from ..devices import pick_device
+
     def build(cls):
         return cls(**{s.name: getattr(args, dest(s)) for s in settings(cls) if s.flag != "-"})
 

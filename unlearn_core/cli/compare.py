@@ -5,10 +5,10 @@ import argparse
 
 from tqdm.auto import tqdm
 
-from ..compare import ALL_METHODS, compare_methods, format_table, summarise, winner
+from ..configs import METHOD_NAMES
 from ..files import check_out_path, write_json_atomic
-from ..sweep import require_ray
-from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides
+from ..sweep.options import require_ray
+from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides, start_engine
 
 
 def _name_list(text: str) -> tuple[str, ...]:
@@ -49,8 +49,8 @@ def tune_first(exp, args, seeds) -> dict:
 def add_compare_command(sub) -> None:
     p = sub.add_parser("compare", help="run several methods x seeds on the same forget set and tabulate them")
     add_experiment_args(p)
-    p.add_argument("--methods", type=_name_list, default=ALL_METHODS,
-                   help=f"comma-separated, from {', '.join(ALL_METHODS)} (default: all)")
+    p.add_argument("--methods", type=_name_list, default=METHOD_NAMES,
+                   help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: all)")
     p.add_argument("--seeds", type=_seed_list, default=None,
                    help="comma-separated seeds, e.g. 0,1,2 (default: --seed's value); each seeds the forget set "
                         "draw and the unlearning")
@@ -65,6 +65,9 @@ def add_compare_command(sub) -> None:
 
 def cmd_compare(args) -> int:
     out = check_out_path(args.out)
+    start_engine()
+    from ..compare import compare_methods, format_table, summarise, winner
+
     exp = experiment_from_args(args, args.methods[0] if args.methods else None)
     seeds = args.seeds if args.seeds is not None else (args.seed,)
     # The bar starts with the first run, after every configuration was checked: a bad one prints its

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..data import default_data_dir
 from ..download import DOWNLOADABLE, fetch, megabytes, status
 
 
@@ -36,6 +35,8 @@ def fetch_with_bar(name: str, data_dir: Path):
 
 
 def cmd_download(args) -> int:
+    from ..data import default_data_dir      # data.py imports torch: only once the arguments passed
+
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     before = status(args.dataset, data_dir)
     if before.present:

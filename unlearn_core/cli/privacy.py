@@ -9,16 +9,15 @@ same file).
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from ..configs import DataConfig, ForgetConfig, ModelConfig, TrainConfig, UnlearnConfig
-from ..devices import DEVICE_CHOICES
+from ..configs import (DEFAULT_MODELS, DEVICE_CHOICES, DataConfig, ForgetConfig, ModelConfig, TrainConfig,
+                       UnlearnConfig, check_models)
 from ..errors import UserInputError
-from ..experiment import Experiment, prepare, reference, run_method
+from ..experiment_config import Experiment
 from ..files import check_out_path, write_json_atomic
-from ..sample_privacy import DEFAULT_MODELS, check_models
+from .args import start_engine
 from .run import format_sample_privacy
 
 
@@ -75,6 +74,9 @@ def cmd_privacy(args) -> int:
     out = check_out_path(args.out)
     saved = load_report(args.run_file)
     exp = experiment_from_report(saved, args.data_dir, args.device)
+    start_engine()
+    from ..experiment import prepare, reference, run_method
+
     prep = prepare(exp)
     ref = reference(prep, evidence=None, privacy_models=args.models)
     print(f"rebuilding the unlearned model: {saved['method']} on {saved['dataset']}/{saved['model']}, "

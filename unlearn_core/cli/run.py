@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
+from ..configs import MAX_MODELS, RelearnConfig, check_models
 from ..cost import speedup_text
-from ..data import resolve_data_dir
 from ..download import DOWNLOADABLE
-from ..evidence import EVIDENCE_LABELS, EvidenceConfig, evidence_row, steps_text
-from ..experiment import prepare, reference, run_method
-from ..relearn import RelearnConfig, relearn_sets
-from ..sample_privacy import check_models
 from ..errors import UserInputError
 from ..files import check_out_path, write_json_atomic
-from ..metrics import METRIC_KEYS
-from .args import add_experiment_args, experiment_from_args
+from .args import add_experiment_args, experiment_from_args, start_engine
 from .download import fetch_with_bar
+
+if TYPE_CHECKING:
+    from ..evidence import EvidenceConfig
 
 
 def add_run_command(sub) -> None:
@@ -40,7 +39,7 @@ def add_evidence_args(p) -> None:
     """Does it really forget? The relearning test and the probe run by default; the N-model per-sample
     privacy reference is opt-in (N retrain models: N times the retrain's training, once, then cached)."""
     g = p.add_argument_group("does it really forget? (relearning test, embedding probe, per-sample privacy)")
-    g.add_argument("--privacy-models", type=_count(0, 256, "--privacy-models"), default=0, metavar="N",
+    g.add_argument("--privacy-models", type=_count(0, MAX_MODELS, "--privacy-models"), default=0, metavar="N",
                    help="per-sample privacy against N retrain models from N seeds (each trained once, then "
                         "cached; N times the retrain's cost); 0: off (default); at least 3 when on")
     g.add_argument("--relearn-k", type=_count(1, 10_000_000, "--relearn-k"), default=None, metavar="K",
@@ -59,6 +58,8 @@ def evidence_config_from_args(args, exp) -> EvidenceConfig | None:
         check_models(args.privacy_models)
     if args.no_evidence:
         return None
+    from ..evidence import EvidenceConfig
+
     k = args.relearn_k
     if k is not None and exp.forget.mode == "sample":
         size = len(set(exp.forget.indices)) if exp.forget.indices else exp.forget.count
@@ -69,6 +70,9 @@ def evidence_config_from_args(args, exp) -> EvidenceConfig | None:
 
 def format_metrics_table(report: dict) -> str:
     """Rows: metrics that apply to the mode; columns: original / unlearned / retrain (percent)."""
+    from ..evidence import EVIDENCE_LABELS
+    from ..metrics import METRIC_KEYS
+
     m = report["metrics"]
     cols = ("original", "unlearned", "retrain")
     lines = [f"{'metric':<18}" + "".join(f"{c:>12}" for c in cols)]
@@ -93,6 +97,8 @@ def format_evidence_rows(report: dict) -> list[str]:
     evidence = report.get("evidence")
     if not evidence:
         return []
+    from ..evidence import evidence_row, steps_text
+
     cols = ("original", "unlearned", "retrain")
     rel = next((evidence[c]["relearn"] for c in cols if evidence.get(c)), {})
     steps = f"{'relearn_steps':<18}" + "".join(f"{steps_text(evidence.get(c)):>12}" for c in cols)
@@ -137,6 +143,11 @@ def format_cost(report: dict) -> str:
 
 def cmd_run(args) -> int:
     out = check_out_path(args.out)
+    start_engine()
+    from ..data import resolve_data_dir
+    from ..experiment import prepare, reference, run_method
+    from ..relearn import relearn_sets
+
     exp = experiment_from_args(args)
     evidence = evidence_config_from_args(args, exp)
     if exp.data.download and exp.data.dataset in DOWNLOADABLE:     # with a bar here; prepare() then finds the files

@@ -17,15 +17,16 @@ import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UserInputError
 from ..files import check_out_path
-from ..sweep import (ERROR, NOT_TERMINATED, SCHEDULERS, SETTINGS, STOPPED_EARLY, TERMINATED,
-                     UTILITY_METRIC, Dimension, SweepOptions, SweepSpec, best_trial, check_table_path,
-                     config_summary, describe, finished_trials, require_ray, run_command, run_sweep,
-                     trial_configs, trials, write_table)
-from ..sweep.space import parse_dimension
-from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides
+from ..sweep.options import SCHEDULERS, SweepOptions, check_table_path, require_ray
+from ..sweep.space import SETTINGS, Dimension, SweepSpec, describe, parse_dimension, trial_configs
+from .args import add_experiment_args, experiment_from_args, hyperparameter_overrides, start_engine
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FILE_KEYS = ("space", "samples", "sample_seed")
 
@@ -143,8 +144,11 @@ def spec_from_args(args, fixed: dict) -> SweepSpec:
     return spec
 
 
-def format_summary(table) -> str:
+def format_summary(table: pd.DataFrame) -> str:
     """What the command prints at the end: counts, the best trials, the best trial's reproduce command."""
+    from ..sweep.table import (ERROR, NOT_TERMINATED, STOPPED_EARLY, TERMINATED, UTILITY_METRIC, best_trial,
+                               config_summary, finished_trials, run_command, trials)
+
     t = trials(table)
     counts = t["status"].value_counts()
     lines = [f"{len(t)} trials: " + ", ".join(f"{int(counts.get(s, 0))} {s}"
@@ -196,13 +200,19 @@ def cmd_sweep(args) -> int:
     out = check_out_path(args.out)
     check_table_path(out)
     progress_path = check_out_path(args.progress)
-    exp = experiment_from_args(args)
     spec = spec_from_args(args, hyperparameter_overrides(args))
-    spec.check()             # its limits (a 10^9-trial request) before Ray is imported: 1 GB and seconds
+    # Its limits (a 10^9-trial request) and the options, checked before the engine (torch) and Ray are imported:
+    # refused here, a fresh process has loaded little more than argparse (issue 23).
+    spec.check()
     options = SweepOptions(scheduler=args.scheduler, grace_steps=args.grace_steps, cpus_per_trial=args.cpus_per_trial,
                            gpus_per_trial=args.gpus_per_trial, max_concurrent=args.max_concurrent,
                            address=args.address, storage=args.storage)
     options.validate()
+    start_engine()
+    from ..sweep.run import run_sweep
+    from ..sweep.table import finished_trials, write_table
+
+    exp = experiment_from_args(args)
     require_ray()            # before training anything: say how to install it, not fail after minutes
     configs = trial_configs(spec, exp.unlearn_config())
     if args.dry_run:

@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,46 +29,15 @@ import pandas as pd
 from ..errors import UserInputError
 from ..experiment import Experiment, prepare, reference, run_method
 from ..splits import make_split
+from .options import SweepOptions, require_ray
 from .space import SweepSpec, param_space, search_alg, trial_configs
 from .table import results_table
 
-RAY_INSTALL_HINT = "pip install -r requirements-sweep.txt  (Ray Tune, ray[tune]==2.60.0)"
-SCHEDULERS = ("asha", "fifo")
 # ASHA's default grace, in rounds. Forget accuracy plateaus and then falls off a cliff (digits, class 5,
 # lr 1e-2: 1.0 until step 12, 0.0 at 20; a round is 12 steps) while remaining accuracy dips first: judged
 # after one round, the trial that wins looks worst. Two rounds of the paper's three leave the cliff behind.
 GRACE_ROUNDS = 2
 EventHandler = Callable[[dict], None]      # plain JSON-ready dicts: {"event": "trial_result", "trial": 3, ...}
-
-
-@dataclass(frozen=True)
-class SweepOptions:
-    """Where and how the trials run."""
-    scheduler: str = "asha"              # "asha": stop trials behind at the same step; "fifo": run all to the end
-    grace_steps: int | None = None       # ASHA stops no trial before this step; None: GRACE_ROUNDS rounds
-    cpus_per_trial: float = 1.0          # CPU cores Ray reserves per trial (and torch's thread count)
-    gpus_per_trial: float | None = None  # None: 1 where the cluster has GPUs and the device allows, else 0
-    max_concurrent: int | None = None    # None: as many trials at once as the resources allow
-    address: str | None = None           # an existing Ray cluster ("auto", "ray://head:10001"); None: local
-    storage: str | None = None           # Tune's experiment folder (per-trial logs); None: temporary, removed
-
-    def validate(self) -> None:
-        if self.scheduler not in SCHEDULERS:
-            raise UserInputError(f"unknown scheduler {self.scheduler!r}; valid: {', '.join(SCHEDULERS)}")
-        for name, smallest in (("cpus_per_trial", 0), ("gpus_per_trial", -1), ("grace_steps", 0), ("max_concurrent", 0)):
-            value = getattr(self, name)     # 0 GPUs is allowed: CPU trials on a GPU machine
-            if value is not None and not (np.isfinite(value) and value > smallest):
-                raise UserInputError(f"{name.replace('_', '-')} must be {'>= 0' if smallest < 0 else '> 0'}, got {value!r}")
-
-
-def require_ray():
-    try:
-        import ray
-        import ray.tune  # noqa: F401  (the extra is ray[tune])
-    except ImportError:
-        raise UserInputError(f"sweeps need Ray Tune, which is not installed; install it with: {RAY_INSTALL_HINT}") \
-            from None
-    return ray
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> bool:

@@ -33,6 +33,9 @@ def searchable() -> dict[str, Setting]:
     return {s.name: s for s in settings(UnlearnConfig) if s.search}
 
 
+SETTINGS = (*searchable(), "seed")     # what a sweep can search, seed last (a column each in the results table)
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One searched setting: a list of values, or (random search only) a range [low, high]."""

@@ -23,9 +23,9 @@ from ..files import write_atomic
 from ..metrics import METRIC_KEYS, gaps_to_retrain
 from ..settings import settings
 from ..steps import Outcome
-from .space import searchable
+from .options import TABLE_SUFFIXES, check_table_path
+from .space import SETTINGS
 
-SETTINGS = (*searchable(), "seed")
 EXPERIMENT_COLUMNS = ("method", "dataset", "model", "mode", "forget_class", "forget_count", "forget_indices",
                       "forget_size", "device")
 TABLE_COLUMNS = ("kind", "trial", "status", *SETTINGS, "outcome", "stop_reason", "terminated", "steps", "seconds",
@@ -154,11 +154,6 @@ def run_command(row) -> str:
     return "python -m unlearn_core run " + " ".join(args)
 
 
-def check_table_path(path: Path) -> None:
-    if path.suffix not in (".csv", ".parquet"):
-        raise UserInputError(f"results file {path}: use a .csv or .parquet name")
-
-
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """CSV or parquet by the file's suffix, all or nothing (files.write_atomic)."""
     path = Path(path)
@@ -171,7 +166,7 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
 def read_table(source) -> pd.DataFrame:
     """A results file written by `write_table` (a path, or an uploaded file with a .name)."""
     name = str(source) if isinstance(source, (str, Path)) else str(getattr(source, "name", source))
-    if not name.endswith((".csv", ".parquet")):
+    if not name.endswith(TABLE_SUFFIXES):
         raise UserInputError(f"{name}: a sweep results file is .csv or .parquet")
     try:
         table = pd.read_parquet(source) if name.endswith(".parquet") else pd.read_csv(source)
