@@ -97,6 +97,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     sentSelected: null, noClickUntil: 0, endSent: new Set(), autoplayServed: null, standalone: !send, seq: 0,
     req: { at: -1e12, served: null }, timer: null, selTimer: null, plotly: null, detachedAt: null,
     layoutLanes: -1, layoutStatic: null, maps: [], curves: {}, lastFed: null, destroyed: false,
+    behindUntil: 0, behindCount: 0,     // while now() < behindUntil glides are off (fallBehind)
   };
 
   /* ---------- DOM: controls, banner, body (the body is rebuilt when the number of lanes changes) ---------- */
@@ -275,9 +276,25 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     schedule(Math.max(0, S.due - now()));
   }
   function stopClock() { clearTimeout(S.timer); S.timer = null; }
+  // A glide costs the browser about three times a jump (plotly re-renders every point each animation frame:
+  // 0.33 against 0.11 CPU seconds a step, 300 points). A page that cannot keep time (its timer fires late, or
+  // a glide overruns) drops the glides for a while, never the steps: the clock is what the viewer was promised.
+  // Five students' browsers on one shared machine then play at 1x instead of in slow motion.
+  const BEHIND_MS = 4000;
+  function fallBehind() {
+    if (!(now() < S.behindUntil)) S.behindCount += 1;
+    S.behindUntil = now() + BEHIND_MS;
+    root.setAttribute("data-glide", "off");
+  }
+  function canGlide() {
+    if (now() < S.behindUntil) return false;
+    root.setAttribute("data-glide", "on");
+    return true;
+  }
   function tick() {
     S.timer = null;
     if (!S.playing || S.destroyed) return;
+    if (Number.isFinite(S.due) && now() - S.due > period() / 4) fallBehind();   // the timer itself came late
     const next = nextStep();
     if (S.speed === "computed") {
       if (live()) {                                        // each newest frame as it arrives
@@ -450,6 +467,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     body.querySelector(".map-key").innerHTML = mapKey();
     S.maps = [...body.querySelectorAll(".unlearn-map")].map((gd) => ({ gd, busy: false, pending: null, sig: null }));
     S.curves = {};
+    S.curvesSig = null;
     for (const name of ["acc", "loss", "cluster"]) {
       const gd = body.querySelector(`.unlearn-${name}`);
       if (gd) S.curves[name] = gd;
@@ -571,17 +589,19 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (view.key === m.sig) return;
     m.sig = view.key;
     const fig = mapFigure(lane, S.shown, view);
-    const dur = glide && !(now() < m.hurryUntil) ? glideMs(ms || period()) : 0;
+    const dur = glide && !(now() < m.hurryUntil) && canGlide() ? glideMs(ms || period()) : 0;
     fig.layout.transition = { duration: dur, easing: "cubic-in-out" };
     m.gd.style.height = `${fig.layout.height}px`;
     m.busy = true;
     m.drawing = S.shown;
+    const began = now();
     Promise.race([new Promise((res) => res(S.plotly.react(m.gd, fig.traces, fig.layout, UNLEARN_PLAYER_CONFIG))),
                   new Promise((res) => setTimeout(res, dur + 3000))])
       .then(() => hookMap(m.gd))
       .catch((err) => console.error("unlearn player map:", err))
       .finally(() => {
         m.busy = false;
+        if (dur > 0 && now() - began > 1.5 * dur + 100) fallBehind();     // the glide overran: the page is starved
         const p = m.pending;
         m.pending = null;
         if (p && !S.destroyed) drawMap(m, i, p.glide, p.ms);
@@ -656,6 +676,12 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }
   function drawCurves() {
     if (!S.static || !S.lanes.length) return;
+    // Redrawn only when what they show changed: a live page is fed every few hundred ms, mostly with nothing new,
+    // and a react of three charts costs as much as a step's glide on a busy machine.
+    const sig = [S.static.id, S.layoutLanes, !!S.target, ...S.lanes.map((l) => `${l.id}:${l.frames.length}:${l.state}`)]
+      .join("|");
+    if (sig === S.curvesSig) return;
+    S.curvesSig = sig;
     const st = S.static, sty = st.style || {}, h = sty.chart_height || 260, w = sty.curve_width || 2;
     const font = sty.font || 12, small = Math.max(9, font - 1);
     const several = S.lanes.length > 1, first = S.steps.length ? S.steps[0] : 0;

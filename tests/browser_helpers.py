@@ -34,6 +34,12 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 150_000          # a cold server trains the short recipe and compiles UMAP first
+# Every value the player's status shows, in order (a MutationObserver: no sampling interval to miss one):
+# window.__shown.
+WATCH_STEPS = """() => { window.__shown = []; const el = document.querySelector('.unlearn-status');
+  const note = () => { const s = Number(el.getAttribute('data-step'));
+    if (window.__shown[window.__shown.length - 1] !== s) window.__shown.push(s); };
+  note(); new MutationObserver(note).observe(el, {attributes: true, attributeFilter: ['data-step']}); }"""
 
 
 def free_port() -> int:

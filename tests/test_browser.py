@@ -18,15 +18,10 @@ import pytest
 # The server fixture, the browser fixture and the settings live in browser_helpers; they are re-exported here
 # because other browser tests import them from this module.
 from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, browser,  # noqa: F401
-                             free_port, hover_shows_image, launch_chromium, require_chromium,
+                             WATCH_STEPS, free_port, hover_shows_image, launch_chromium, require_chromium,
                              screenshot_on_failure, server)
 
 MAP_POINTS = 300
-# Every value the player's status shows, in order (a MutationObserver: no sampling interval to miss one).
-WATCH_STEPS = """() => { window.__shown = []; const el = document.querySelector('.unlearn-status');
-  const note = () => { const s = Number(el.getAttribute('data-step'));
-    if (window.__shown[window.__shown.length - 1] !== s) window.__shown.push(s); };
-  note(); new MutationObserver(note).observe(el, {attributes: true, attributeFilter: ['data-step']}); }"""
 
 
 def top_of(page, selector: str) -> float:

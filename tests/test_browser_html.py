@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from browser_helpers import ARTIFACTS, browser, hover_shows_image  # noqa: F401 (fixture)
+from browser_helpers import ARTIFACTS, WATCH_STEPS, browser, hover_shows_image  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,21 @@ def test_the_downloaded_player_plays_offline_to_its_stop_with_every_frame_and_ho
         assert (status.get_attribute("data-state"), status.get_attribute("data-step")) == ("stopped",
                                                                                          str(rec.final.step))
         assert page.locator(".unlearn-player").get_attribute("data-frames") == str(len(rec.frames))
+
+        # A page that cannot keep time (here its main thread is held for a second as the replay shows step 2, as a
+        # starved browser's is) drops the glides for a while, never a step: the replay still shows every step.
+        page.evaluate(WATCH_STEPS)
+        page.evaluate("""() => new MutationObserver((_, observer) => {
+            if (document.querySelector('.unlearn-status').getAttribute('data-step') !== '2') return;
+            observer.disconnect();
+            const until = performance.now() + 1000; while (performance.now() < until);
+          }).observe(document.querySelector('.unlearn-status'), {attributes: true, attributeFilter: ['data-step']})""")
+        page.locator(".unlearn-controls button[data-action=replay]").click()
+        page.wait_for_function("(n) => window.__shown.length === n + 2", arg=rec.final.step, timeout=60_000)
+        assert page.evaluate("() => window.__shown") == [rec.final.step, *range(rec.final.step + 1)]
+        player = page.evaluate("() => { const root = document.querySelector('.unlearn-player');"
+                               " return [root.__unlearnPlayer.state.behindCount, root.getAttribute('data-glide')]; }")
+        assert player[0] >= 1 and player[1] == "off", player
 
         # Hovering a forget sample (the diamonds: the map's last trace) shows its image beside plotly's tooltip.
         diamonds = page.locator(".unlearn-map .scatterlayer .trace").last.locator("path.point")
