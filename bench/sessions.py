@@ -49,7 +49,7 @@ PLAYED = """() => { const root = document.querySelector('.unlearn-player'), S = 
   const st = S.static, lane = S.lanes[0];
   return {url: location.href, frames: Number(root.getAttribute('data-frames')),
           banner: document.querySelector('.unlearn-banner').textContent,
-          lane: lane.id, final: lane.final && lane.final.step,
+          lane: lane.id, final: lane.final && lane.final.step, fell_behind: S.behindCount,
           forget_classes: [...new Set(st.labels.filter((_, i) => st.is_forget[i]))]}; }"""
 
 
@@ -110,7 +110,7 @@ async def _run(page, forget_class: int) -> dict:
     step = int(re.match(rf"{STOPPED} (\d+):", played["banner"]).group(1))
     own = (played["final"] == step and played["frames"] == step + 1 and played["forget_classes"] == [forget_class]
            and re.search(rf"[?&]class={forget_class}(&|$)", played["url"]) is not None)
-    return {"seconds": seconds, "step": step, "own": own, "recording": played["lane"]}
+    return {"seconds": seconds, "step": step, "own": own, "recording": played["lane"], "fell_behind": played["fell_behind"]}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -163,6 +163,8 @@ async def _measure(base: str, classes: list[int], speed: str, server_pid: int, p
             own = [s for s in done if s["own"]]
             return {"wall_s": wall, "reached_own_banner": len({s["recording"] for s in own}), "sessions": len(classes), "session_s": [round(s["seconds"], 2) for s in done],
                     "stop_steps": [s["step"] for s in done], "failed": failed,
+                    # How often each page fell behind its clock and drew 4 s of steps without the glide.
+                    "fell_behind": [s["fell_behind"] for s in done],
                     "server_cpu_s": round(_cpu_seconds(server_pid) - cpu[0], 1),
                     "browsers_cpu_s": round(browsers, 1),
                     # What drawing one step costs a page (its map's glide, curves, markers): the browsers' CPU
