@@ -15,10 +15,10 @@ once the first page is drawn, in one Job:
 1. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the
    original trained or loaded, the map laid out, the optimiser warmed up. A job that this device estimates at
    minutes waits for a user's Start, as for any session: the warm-up then leaves it alone;
-2. its retrain reference (the results' baseline and the map's retrain stars), while the Start page's estimates
-   (background_estimates: FLOPs counted, this device's speed timed), paused until the map was ready so as not
-   to share the CPU with it, are computed;
-3. the map's code, once compiled, loaded in this process (so that a new class lays out its map in a second).
+2. the map's code, once compiled, loaded in this process (so that a new class lays out its map in a second);
+3. its retrain reference (the results' baseline and the map's retrain stars).
+The Start page's estimates (background_estimates: FLOPs counted, this device's speed timed) are paused until
+the story's map is ready, so as not to share the CPU with it.
 The warm-up holds the jobs it waits for (Job.hold), so a session leaving the page cancels none of them.
 """
 from __future__ import annotations
@@ -51,14 +51,17 @@ def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Call
     job.set_phase("preparing the first story: the original model and its map")
     prepared = _wait_for(prepare_job(key, points), job)
     story_ready()
-    if prepared is not None:
-        job.set_phase("retraining the reference without the forget set")
-        _wait_for(reference_job(key, prepared.prep), job)
+    # Before the reference: its metrics and evidence keep the GIL busy for seconds, even with its model cached,
+    # while a visitor who opens another class right after a restart needs the map's code (measured: 10 s to
+    # that class's first map with this step after the reference).
     job.set_phase("loading the map's compiled code")
     while compiling.is_alive():
         _stop_if_cancelled(job)
         compiling.join(0.5)
     warm_up_fit()
+    if prepared is not None:
+        job.set_phase("retraining the reference without the forget set")
+        _wait_for(reference_job(key, prepared.prep), job)
 
 
 def _stop_if_cancelled(job: Job) -> None:
