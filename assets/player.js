@@ -97,7 +97,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     sentSelected: null, noClickUntil: 0, endSent: new Set(), autoplayServed: null, standalone: !send, seq: 0,
     req: { at: -1e12, served: null }, timer: null, selTimer: null, plotly: null, detachedAt: null,
     layoutLanes: -1, layoutStatic: null, maps: [], curves: {}, lastFed: null, destroyed: false,
-    behindUntil: 0, behindCount: 0,     // while now() < behindUntil glides are off (fallBehind)
+    behindUntil: 0, behindMs: 0, behindCount: 0,     // while now() < behindUntil glides are off (fallBehind)
   };
 
   /* ---------- DOM: controls, banner, body (the body is rebuilt when the number of lanes changes) ---------- */
@@ -278,12 +278,17 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   function stopClock() { clearTimeout(S.timer); S.timer = null; }
   // A glide costs the browser about three times a jump (plotly re-renders every point each animation frame:
   // 0.33 against 0.11 CPU seconds a step, 300 points). A page that cannot keep time (its timer fires late, or
-  // a glide overruns) drops the glides for a while, never the steps: the clock is what the viewer was promised.
-  // Five students' browsers on one shared machine then play at 1x instead of in slow motion.
-  const BEHIND_MS = 4000;
+  // a glide overruns or stutters) drops the glides for a while, never the steps: the clock is what the viewer was promised.
+  // The while doubles each time the page falls behind again soon after gliding again (4 s, 8 s, ... 1 min), and
+  // starts over at 4 s once glides kept time for as long as they were last off. Five students' browsers on one
+  // shared machine then play at 1x instead of in slow motion.
+  const BEHIND_MS = 4000, BEHIND_MAX_MS = 60000, MIN_GLIDE_FPS = 20;
   function fallBehind() {
-    if (!(now() < S.behindUntil)) S.behindCount += 1;
-    S.behindUntil = now() + BEHIND_MS;
+    if (now() < S.behindUntil) { S.behindUntil = Math.max(S.behindUntil, now() + S.behindMs); return; }
+    const again = S.behindMs && now() < S.behindUntil + S.behindMs;     // glides were back only briefly
+    S.behindMs = again ? Math.min(BEHIND_MAX_MS, 2 * S.behindMs) : BEHIND_MS;
+    S.behindUntil = now() + S.behindMs;
+    S.behindCount += 1;
     root.setAttribute("data-glide", "off");
   }
   function canGlide() {
@@ -595,13 +600,18 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     m.busy = true;
     m.drawing = S.shown;
     const began = now();
+    let frames = 0;                       // animation frames the browser drew during the glide
+    const countFrame = () => { if (m.busy) { frames += 1; requestAnimationFrame(countFrame); } };
+    if (dur > 0) requestAnimationFrame(countFrame);
     Promise.race([new Promise((res) => res(S.plotly.react(m.gd, fig.traces, fig.layout, UNLEARN_PLAYER_CONFIG))),
                   new Promise((res) => setTimeout(res, dur + 3000))])
       .then(() => hookMap(m.gd))
       .catch((err) => console.error("unlearn player map:", err))
       .finally(() => {
         m.busy = false;
-        if (dur > 0 && now() - began > 1.5 * dur + 100) fallBehind();     // the glide overran: the page is starved
+        // A glide that overran its time, or was drawn at under 20 frames a second, says the page is starved.
+        const took = now() - began;
+        if (dur > 0 && (took > 1.5 * dur + 100 || (1000 * frames) / took < MIN_GLIDE_FPS)) fallBehind();
         const p = m.pending;
         m.pending = null;
         if (p && !S.destroyed) drawMap(m, i, p.glide, p.ms);
