@@ -149,13 +149,14 @@ def test_a_cancelled_then_failed_comparison_recovers_for_every_session(tiny_reci
 
 # ---- download --------------------------------------------------------------------------------------------------
 def test_a_cancelled_download_says_so_and_the_next_download_starts_afresh(tmp_path, monkeypatch):
-    gate = threading.Event()
+    gate, release = threading.Event(), threading.Event()
 
     def fetch(name, folder, progress, cancel):            # the network, held by the test until cancelled
         progress(0, 10)
         while not cancel():
             gate.wait(0.01)
-        raise DownloadCancelled("cancelled")
+        release.wait(WAIT)          # and then until the page's run after the click is over: the cancel is said
+        raise DownloadCancelled("cancelled")                # in the first run that sees the job done
     monkeypatch.setattr(dataset_files, "fetch", fetch)
     monkeypatch.setenv("UNLEARN_DATA_DIR", str(tmp_path / "data"))
     at = open_page(dataset="mnist")
@@ -163,6 +164,7 @@ def test_a_cancelled_download_says_so_and_the_next_download_starts_afresh(tmp_pa
     job = dataset_files.download("mnist", str(tmp_path / "data")).job
     assert job.started and not job.done
     at.sidebar.button(key="job_cancel_Fetching mnist").click().run()
+    release.set()
     assert job.wait(WAIT)
     at.run()
     assert not at.exception and [i.value for i in at.sidebar.info] == ["Download cancelled; nothing was written."]
