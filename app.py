@@ -12,15 +12,16 @@ from app_ui.classroom import render_classroom_frame
 from app_ui.shell import DESK_CSS, app_pages, inside_app
 from app_ui.sidebar import current_config, render_sidebar
 from app_ui.warm_up import WARM_UP
-from unlearn_core.devices import THREADS_ENV, configure_threads
+from unlearn_core.devices import THREADS_ENV, configure_threads_once
 
 # Once per process: UMAP's code starts compiling on the other core while this first page draws (app_ui/warm_up.py).
 WARM_UP.start()
 
 # One torch thread unless $UNLEARN_THREADS says otherwise: the server runs several engines at once (recordings,
 # references, other sessions), each on its own core, and a run's engine seconds are then its thread's CPU time
-# (app_ui/live/recording.py), whatever else the server does.
-configure_threads(None if os.environ.get(THREADS_ENV) else 1)
+# (app_ui/live/recording.py), whatever else the server does. Once per process, and said before torch loads: the
+# Start page imports none of the engine (issue 22), so this run may be over before anything loads torch.
+configure_threads_once(None if os.environ.get(THREADS_ENV) else 1)
 
 st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":material/blur_on:", layout="wide")
 

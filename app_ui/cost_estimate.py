@@ -27,6 +27,8 @@ from unlearn_core.flops import training_flops
 from unlearn_core.models import build_model
 from unlearn_core.training import cache_key, default_cache_dir, train_steps
 
+from .durations import duration
+
 log = logging.getLogger(__name__)
 
 LONG_SECONDS = 60.0          # from here on a training counts as "minutes": the app asks before starting it
@@ -53,10 +55,6 @@ class Estimate:
     def describe(self) -> str:
         return (f"{self.what} will take about {duration(self.seconds)} on this device ({self.flops:.2g} FLOPs "
                 f"at the {self.rate:.2g} FLOP/s measured here)")
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 _RATE_LOCK = threading.Lock()

@@ -17,14 +17,13 @@ from pathlib import Path
 import streamlit as st
 
 from unlearn_core import UserInputError
-from unlearn_core.data import resolve_data_dir
+from unlearn_core.configs import resolve_data_dir
 from unlearn_core.download import DOWNLOADABLE, DownloadCancelled, fetch, megabytes, status
 from unlearn_core.idx_files import install_hint
 
 from .app_config import AppConfig
 from .jobs.background import Job
 from .jobs.progress import wait_for_job
-from .jobs.resources import retry_prepare
 
 CANCELLED = "cancelled"      # the job's result when Cancel stopped it (nothing was written)
 
@@ -95,6 +94,9 @@ def _finished(task: Download, cfg: AppConfig, name: str, folder: Path) -> None:
         st.info("Download cancelled; nothing was written.")
     elif job.ok:
         st.success(f"{name} downloaded.")
+        # Imported here: jobs.resources loads the engine (torch), which the sidebar otherwise never needs (issue 22).
+        from .jobs.resources import retry_prepare
+
         try:   # the page's preparation failed for want of these files: prepare again, now that they are here
             retry_prepare(cfg.prep_key(), cfg.view.points)
         except UserInputError:

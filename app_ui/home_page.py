@@ -1,4 +1,9 @@
-"""The landing page: one click gets a newcomer running; the presets tell the method's stories."""
+"""The landing page: one click gets a newcomer running; the presets tell the method's stories.
+
+It draws before the engine is loaded: nothing on its path imports torch, scikit-learn or UMAP (issue 22; a first
+render on a fresh server waited seconds for torch). The work that needs them runs in the background: the estimates
+(background_estimates) and the server's warm-up (warm_up). tests/test_start_page_imports.py holds it to that.
+"""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,10 +13,10 @@ from .background_estimates import ESTIMATES
 from .preset_cost import preset_cost_text
 from .presets import FIRST_PRESET, load_presets, preset_by_id
 from .sidebar import apply_config, current_config, url_query
-from .unlearn_page import AUTORUN_KEY
 from .warm_up import WARM_UP
 
 UNLEARN_PAGE = "pages/unlearn.py"
+AUTORUN_KEY = "unlearn_autorun"      # set here: the Unlearn page starts running as soon as the model is ready
 POLL_SECONDS = 1.0      # how often the background line updates while the warm-up or an estimate runs
 
 

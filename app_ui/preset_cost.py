@@ -17,18 +17,14 @@ imports Streamlit.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-import torch
-
 from unlearn_core import Experiment
-from unlearn_core.devices import pick_device
-from unlearn_core.flops import training_flops
-from unlearn_core.models import build_model
 
+from .app_config import ViewConfig
 from .background_estimates import ESTIMATES
-from .cost_estimate import duration, noise_images, recipe_flop_rate
+from .durations import duration
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +68,16 @@ def preset_cost_text(preset, current) -> str | None:
     """The first-visit line of `preset` applied to the AppConfig `current`, ESTIMATING while it is computed in
     the background; None when it cannot be said (an estimate is advice: the button works without one)."""
     try:
-        exp = preset.apply(current).experiment()
+        cfg = preset.apply(current)
     except Exception:  # noqa: BLE001 - a broken preset is reported by its own tests; the page still draws
         log.warning("no first-visit estimate for preset %s", preset.id, exc_info=True)
         return None
-    if exp.data.dataset not in DATA_FACTS:
+    if cfg.data.dataset not in DATA_FACTS:
         return None
-    found = ESTIMATES.get(exp, lambda: measured_first_visit(exp))
+    # Keyed by the configuration, not its Experiment: the Experiment's training recipe depends on the device's
+    # type, and finding that loads torch, which the Start page never does (issue 22); the background does it.
+    # How the map is drawn changes no cost.
+    found = ESTIMATES.get(replace(cfg, view=ViewConfig()), lambda: measured_first_visit(cfg.experiment()))
     if found is None:
         return ESTIMATING if ESTIMATES.pending else None     # queued, or it failed (logged)
     return found.describe()
@@ -86,11 +85,23 @@ def preset_cost_text(preset, current) -> str | None:
 
 def measured_first_visit(exp: Experiment) -> FirstVisit:
     """first_visit at the rate measured on this device for `exp`'s model (timed now when not yet: seconds)."""
+    from .cost_estimate import recipe_flop_rate      # imports torch: only the background estimates call this
+
     return first_visit(exp, recipe_flop_rate(exp, DATA_FACTS[exp.data.dataset][0]))
 
 
 @lru_cache(maxsize=16)
 def _sample_flops(exp_model, dataset: str, device: str) -> float:
+    # The engine (torch) is imported here, in the background estimates' thread: the Start page imports this
+    # module, and draws before torch is loaded (issue 22).
+    import torch
+
+    from unlearn_core.devices import pick_device
+    from unlearn_core.flops import training_flops
+    from unlearn_core.models import build_model
+
+    from .cost_estimate import noise_images
+
     shape, classes, _ = DATA_FACTS[dataset]
     data = noise_images(shape, 2, classes)        # all the model and the FLOP count need: the shape
     torch.manual_seed(0)

@@ -15,6 +15,7 @@ from unlearn_core import UserInputError
 
 from .app_config import AppConfig
 from .evidence_view import privacy_overlay, render_evidence
+from .home_page import AUTORUN_KEY
 from .classroom import Presentation, present_href, render_present_header
 from .jobs.background import Job
 from .jobs.progress import wait_for_job
@@ -31,7 +32,6 @@ from .results_view import render_results
 from .sidebar import apply_config, current_config
 
 PLAYER_KEY = "unlearn.player"
-AUTORUN_KEY = "unlearn_autorun"        # set by the landing page: start running as soon as the model is ready
 TARGETS_KEY = "unlearn.retrain_targets"  # per session: {id(prepared): RetrainTarget}
 
 

@@ -32,7 +32,6 @@ from unlearn_core.compiled_umap import compile_in_background, warm_up_fit
 from .app_config import AppConfig
 from .background_estimates import ESTIMATES
 from .jobs.background import Job, JobCancelled
-from .jobs.resources import prepare_job, reference_job
 from .presets import FIRST_PRESET, preset_by_id
 
 ENV = "UNLEARN_WARM_UP"          # "0": no warm-up (the tests' servers: they prepare what each test needs)
@@ -46,6 +45,10 @@ def first_story() -> AppConfig:
 def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Callable[[], None]) -> None:
     """The warm-up's work, once the first page is drawn; `compiling`: the map code's compile (compiled_umap);
     `story_ready()` is called once the story's map is ready (or cannot be)."""
+    # The engine (torch, scikit-learn) loads here, in the warm-up's thread, once the first page is drawn: the Start
+    # page itself imports none of it (issue 22), so it never waits for this import.
+    from .jobs.resources import prepare_job, reference_job
+
     cfg = first_story()
     key, points = cfg.prep_key(), cfg.view.points
     job.set_phase("preparing the first story: the original model and its map")

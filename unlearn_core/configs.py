@@ -11,7 +11,9 @@ digits demo. `validate()` raises UserInputError with a one-line message on a bad
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 from .errors import UserInputError
 from .settings import check_settings, setting
@@ -38,6 +40,15 @@ class DataConfig:
 
     def validate(self) -> None:
         check_settings(self)
+
+
+# Here rather than in data.py (which imports torch): the app's sidebar says where the files are without the engine.
+def default_data_dir() -> Path:
+    return Path(os.environ.get("UNLEARN_DATA_DIR") or Path.home() / ".cache" / "unlearn" / "data")
+
+
+def resolve_data_dir(cfg: DataConfig) -> Path:
+    return Path(cfg.data_dir).expanduser() if cfg.data_dir else default_data_dir()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ asked. `mini-imagenet` reads an image folder:
 """
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .configs import DATASET_NAMES, DataConfig
+# The data folder's functions live in configs (no torch: the app's sidebar uses them); the CLI and the tests import
+# them from here too.
+from .configs import DATASET_NAMES, DataConfig, default_data_dir, resolve_data_dir  # noqa: F401
 from .errors import UserInputError
 from .idx_files import IDX_DATASETS, find_idx, install_hint, read_idx, system_folder
 
@@ -58,14 +59,6 @@ class ImageData:
 def to_float(x: torch.Tensor) -> torch.Tensor:
     """uint8 images -> float in [0, 1]."""
     return x.float().div_(255.0)
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("UNLEARN_DATA_DIR") or Path.home() / ".cache" / "unlearn" / "data")
-
-
-def resolve_data_dir(cfg: DataConfig) -> Path:
-    return Path(cfg.data_dir).expanduser() if cfg.data_dir else default_data_dir()
 
 
 def load_dataset(cfg: DataConfig) -> ImageData:

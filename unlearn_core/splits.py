@@ -14,12 +14,15 @@ ForgetConfig always gives the same split.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .configs import ForgetConfig
-from .data import ImageData
 from .errors import UserInputError
+
+if TYPE_CHECKING:      # data.py imports torch; the app's settings (PROBE_SIZE) are read without it (issue 22)
+    from .data import ImageData
 
 EVAL_SIZE = 256      # samples per eval subset: small enough to evaluate often, large enough for 0.4% steps
 PROBE_SIZE = 1000    # points in the embedding map

@@ -10,7 +10,7 @@ session ends its state is dropped, and a job that no other session holds is canc
 import streamlit as st
 
 from .background import Job
-from ..cost_estimate import duration
+from ..durations import duration
 
 POLL_SECONDS = 0.5      # how often the bar looks at the job: smooth enough, cheap for the server
 HOLDS_KEY = "job_holds"
