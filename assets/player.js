@@ -277,11 +277,11 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }
   function stopClock() { clearTimeout(S.timer); S.timer = null; }
   // A glide costs the browser about three times a jump (plotly re-renders every point each animation frame:
-  // 0.30 against 0.11 CPU seconds a step, 300 points: python -m bench.glide_cost). A page that cannot keep time (its timer fires late, or
-  // a glide overruns or stutters) drops the glides for a while, never the steps: the clock is what the viewer was promised.
-  // The while doubles each time the page falls behind again soon after gliding again (4 s, 8 s, ... 1 min), and
-  // starts over at 4 s once glides kept time for as long as they were last off. Five students' browsers on one
-  // shared machine then play at 1x instead of in slow motion.
+  // 0.30 against 0.11 CPU seconds a step, 300 points: python -m bench.glide_cost). A page that cannot keep time
+  // (its timer fires late, or a glide overruns or stutters) drops the glides for a while, never the steps: the
+  // clock is what the viewer was promised. The while doubles each time the page falls behind again soon after
+  // gliding again (4 s, 8 s, ... 1 min), and starts over at 4 s once glides kept time for as long as they were
+  // last off. Five students' browsers on one shared machine then play at 1x instead of in slow motion.
   const BEHIND_MS = 4000, BEHIND_MAX_MS = 60000, MIN_GLIDE_FPS = 20;
   function fallBehind() {
     if (now() < S.behindUntil) { S.behindUntil = Math.max(S.behindUntil, now() + S.behindMs); return; }
