@@ -31,7 +31,7 @@ from unlearn_core.compiled_umap import compile_in_background, warm_up_fit
 
 from .app_config import AppConfig
 from .background_estimates import ESTIMATES
-from .jobs.background import Job, JobCancelled
+from .jobs.background import Job
 from .presets import FIRST_PRESET, preset_by_id
 
 ENV = "UNLEARN_WARM_UP"          # "0": no warm-up (the tests' servers: they prepare what each test needs)
@@ -59,17 +59,12 @@ def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Call
     # that class's first map with this step after the reference).
     job.set_phase("loading the map's compiled code")
     while compiling.is_alive():
-        _stop_if_cancelled(job)
+        job.check_cancelled()         # the process is exiting: it waits for running jobs (background.py)
         compiling.join(0.5)
     warm_up_fit()
     if prepared is not None:
         job.set_phase("retraining the reference without the forget set")
         _wait_for(reference_job(key, prepared.prep), job)
-
-
-def _stop_if_cancelled(job: Job) -> None:
-    if job.cancel_requested:          # the process is exiting: it waits for running jobs (background.py)
-        raise JobCancelled("the process is exiting")
 
 
 def _wait_for(work: Job, job: Job):
@@ -78,8 +73,7 @@ def _wait_for(work: Job, job: Job):
         return None
     hold = work.hold()
     try:
-        while not work.wait(0.5):
-            _stop_if_cancelled(job)
+        job.wait_for(work)
         return work.result if work.ok else None
     finally:
         hold.release()
