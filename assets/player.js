@@ -84,6 +84,17 @@ var UNLEARN_PLAYER_CSS = `
 .unlearn-left{flex:0 0 60%;min-width:0}.unlearn-right{flex:1 1 40%;min-width:0}
 .unlearn-grid{display:grid;gap:8px}.unlearn-grid>div{min-width:0}
 .unlearn-player .map-key{margin:2px 0 6px;line-height:1.35}
+.unlearn-map{position:relative;display:flex;flex-direction:column;background:#fff;contain:layout paint style}
+.unlearn-map canvas{display:block;flex:1 1 auto;min-height:0;width:100%}
+.unlearn-map-title{flex:0 0 auto;padding:8px 8px 4px;font-size:calc(var(--unlearn-font,13px) + 1px);white-space:nowrap;
+  overflow:hidden;text-overflow:ellipsis}
+.unlearn-map-tip{position:absolute;display:none;pointer-events:none;z-index:2;background:#fff;color:#222;
+  border:1px solid #888;border-left-width:4px;border-radius:3px;padding:3px 7px;white-space:nowrap;
+  box-shadow:0 1px 4px rgba(0,0,0,.2);font-size:var(--unlearn-font,13px)}
+.unlearn-map-tip-name{display:block;color:#666;font-size:.85em}
+.unlearn-curve{position:relative}.unlearn-plot{contain:layout paint style}
+.unlearn-step-marker{position:absolute;left:0;width:0;border-left:1.5px solid rgba(0,0,0,.45);pointer-events:none;
+  z-index:1;will-change:transform}
 .unlearn-player .story-caption{border-left:4px solid #4c78a8;background:#f1f5fa;color:#1b2733;padding:6px 10px;
   margin:0 0 6px;border-radius:4px}
 `;
@@ -136,7 +147,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   const now = () => performance.now();
   const style = () => (S.static && S.static.style) || {};
   const lastStep = (lane) => (lane.frames.length ? lane.frames[lane.frames.length - 1].step : null);
-  const plots = () => [...S.maps.map((m) => m.gd), ...Object.values(S.curves)];
+  const plots = () => Object.values(S.curves);        // the plotly charts (the maps are canvases)
   const heldCount = () => S.lanes.reduce((n, l) => n + l.frames.length, 0);
   const finished = (lane) => lane.state === "done" || lane.state === "failed";
   // Every frame of a finished lane is here (a failed lane without `final` has nothing more to send).
@@ -276,8 +287,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     schedule(Math.max(0, S.due - now()));
   }
   function stopClock() { clearTimeout(S.timer); S.timer = null; }
-  // A glide costs the browser about three times a jump (plotly re-renders every point each animation frame:
-  // 0.30 against 0.11 CPU seconds a step, 300 points: python -m bench.glide_cost). A page that cannot keep time
+  // A glide costs the browser several times a jump (the map's canvas is repainted about 30 times a second
+  // instead of once: python -m bench.glide_cost; docs/RESULTS.md has the figures). A page that cannot keep time
   // (its timer fires late, or a glide overruns or stutters) drops the glides for a while, never the steps: the
   // clock is what the viewer was promised. The while doubles each time the page falls behind again soon after
   // gliding again (4 s, 8 s, ... 1 min), and starts over at 4 s once glides kept time for as long as they were
@@ -433,13 +444,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     }
     if (!S.plotly || !S.static) return;
     S.maps.forEach((m, i) => drawMap(m, i, glide, ms));
-    for (const gd of Object.values(S.curves)) {
-      if (gd.__markerAt === s || !gd.layout) continue;
-      gd.__markerAt = s;
-      // The whole shape, not shapes[0].x0: plotly redraws one replaced shape (~2 ms) but recomputes the whole
-      // chart for an edited attribute of it (~30 ms a chart on a busy 2-core machine, three charts a step).
-      S.plotly.relayout(gd, { "shapes[0]": Object.assign({}, gd.layout.shapes[0], { x0: s, x1: s }) });
-    }
+    for (const gd of Object.values(S.curves)) placeMarker(gd);
   }
 
   /* ---------- layout: one plot per lane, created once per lane count and kept ---------- */
@@ -447,7 +452,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (!S.static || (S.layoutLanes === S.lanes.length && S.layoutStatic === S.static.id)) return;
     if (S.layoutLanes === S.lanes.length && S.maps.length) {      // another map, same lanes: keep the plots
       S.layoutStatic = S.static.id;
-      S.maps.forEach((m) => { m.sig = null; });
+      S.maps.forEach((m) => { m.sig = null; m.pos = null; });   // no glide from another map's places
       body.querySelector(".map-key").innerHTML = mapKey();
       return;
     }
@@ -456,8 +461,11 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.layoutStatic = S.static.id;
     const st = style(), n = S.lanes.length;
     root.style.setProperty("--unlearn-font", `${(st.font || 12) + 1}px`);
-    const plot = (cls) => `<div class="unlearn-plot ${cls}"></div>`;
-    const maps = S.lanes.map((_, i) => plot(`unlearn-map" data-lane="${i}`)).join("");
+    // A curve chart and its step marker (an element over the chart: see placeMarker).
+    const plot = (cls) => `<div class="unlearn-curve"><div class="unlearn-plot ${cls}"></div>` +
+      `<div class="unlearn-step-marker" style="display:none"></div></div>`;
+    const maps = S.lanes.map((_, i) => `<div class="unlearn-map" data-lane="${i}" style="height:${mapHeight()}px">` +
+      `<div class="unlearn-map-title"></div><canvas></canvas><div class="unlearn-map-tip"></div></div>`).join("");
     const key = `<div class="map-key"></div>`, caption = `<div class="story-caption" style="display:none"></div>`;
     if (n <= 1) {
       body.innerHTML = `<div class="unlearn-row"><div class="unlearn-left">${maps}${key}</div>
@@ -470,12 +478,19 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
         ${plot("unlearn-acc")}${plot("unlearn-cluster")}</div>`;
     }
     body.querySelector(".map-key").innerHTML = mapKey();
-    S.maps = [...body.querySelectorAll(".unlearn-map")].map((gd) => ({ gd, busy: false, pending: null, sig: null }));
+    S.maps.forEach((mp) => { mp.busy = false; cancelAnimationFrame(mp.raf); clearTimeout(mp.safety); });
+    S.maps = [...body.querySelectorAll(".unlearn-map")].map((el) => {
+      const canvas = el.querySelector("canvas");
+      const mp = { el, canvas, ctx: canvas.getContext("2d"), title: el.querySelector(".unlearn-map-title"),
+                   tip: el.querySelector(".unlearn-map-tip"), busy: false, pending: null, sig: null, pos: null };
+      hookMap(mp);
+      return mp;
+    });
     S.curves = {};
     S.curvesSig = null;
     for (const name of ["acc", "loss", "cluster"]) {
       const gd = body.querySelector(`.unlearn-${name}`);
-      if (gd) S.curves[name] = gd;
+      if (gd) { S.curves[name] = gd; gd.__marker = gd.parentElement.querySelector(".unlearn-step-marker"); }
     }
   }
 
@@ -499,7 +514,10 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     return parts.join(" &nbsp;&middot;&nbsp; ");
   }
 
-  /* ---------- maps ---------- */
+  /* ---------- maps: one canvas per lane ---------- */
+  // The map is drawn on a <canvas>, not as plotly's SVG: a glide then repaints one bitmap each animation frame
+  // instead of moving every point's SVG element (thousands of DOM attribute changes a step, each restyled and
+  // repainted by the browser: python -m bench.page_cost). Hover and click find the nearest drawn mark.
   const mapHeight = () => {
     const h = style().map_height || 560, n = S.lanes.length;
     return n <= 1 ? h : Math.round(h * (n === 4 ? 0.6 : 0.72));       // several maps share the width
@@ -519,139 +537,238 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
                  byOverlay() ? "overlay" : "pred"];
     return { frames, f, stopped, key: key.join("|") };
   }
-  function mapFigure(lane, s, view) {
-    const st = S.static, sty = st.style || {}, P = st.labels.length, font = sty.font || 12;
+  // Everything a lane's map shows at step s, in data coordinates (drawing is paintMap's).
+  function mapScene(lane, s, view) {
+    const st = S.static, sty = st.style || {}, P = st.labels.length;
     const { frames, f, stopped } = view, cur = frames[frames.length - 1], start = frames[0];
     const m = cur ? unlearnDecodeMap(cur, st) : null, m0 = start ? unlearnDecodeMap(start, st) : null;
     const ok = (d, i) => d && Number.isFinite(d.x[i]) && Number.isFinite(d.y[i]);     // NaN points are skipped
     const rest = [], forget = [];
     for (let i = 0; i < P; i++) if (ok(m, i)) (st.is_forget[i] ? forget : rest).push(i);
-    // ids: plotly matches points across frames by id, so a point that was skipped does not shift the others.
-    const trace = (rows, d, extra) => Object.assign({ type: "scatter", mode: "markers", x: rows.map((i) => d.x[i]),
-      y: rows.map((i) => d.y[i]), ids: rows.map(String), customdata: rows }, extra);
-    const tips = (rows, name) => ({ text: rows.map((i) => hoverText(i, m)), hovertemplate: `%{text}<extra>${name}</extra>` });
-    // Trails: each forget sample's positions at the map frames so far, at most 32 points, evenly subsampled.
-    const tx = [], ty = [];
+    // Trails: each forget sample's positions at the map frames so far, at most 32, evenly subsampled (the last
+    // is the shown frame: during a glide the trail ends where the point is).
+    let picks = [];
     if (sty.trails && frames.length > 1) {
-      const k = Math.min(frames.length, 32), picks = [];
+      const k = Math.min(frames.length, 32);
       for (let j = 0; j < k; j++) picks.push(unlearnDecodeMap(frames[Math.round((j * (frames.length - 1)) / (k - 1))], st));
-      for (const i of forget) {
-        for (const d of picks) if (ok(d, i)) { tx.push(d.x[i]); ty.push(d.y[i]); }
-        tx.push(null); ty.push(null);
-      }
     }
-    const starts = forget.filter((i) => ok(m0, i));
-    const traces = [
-      { type: "scatter", mode: "lines", x: tx, y: ty, hoverinfo: "skip", connectgaps: false,
-        line: { width: sty.trail_width || 1, color: "rgba(60,60,60,0.45)" } },
-      trace(starts, m0, { hoverinfo: "skip", marker: { size: sty.start_point || 5, symbol: "circle-open",
-        color: "rgba(60,60,60,0.6)", line: { width: sty.trail_width || 1 } } }),
-      trace(rest, m, Object.assign(tips(rest, "remaining"), {
-        marker: { size: sty.point || 6, color: rest.map((i) => st.colors[st.labels[i]]), opacity: 0.45 } })),
-    ];
-    // Stars: where the retrained model (the target) puts the forget samples.
     const T = S.target;
     if (T && T.xy && !S.targetXY) S.targetXY = unlearnXY(T.xy, st.bounds, T.rows.length);
     const stars = T && S.targetXY ? T.rows.map((_, k) => k).filter((k) => ok(S.targetXY, k)) : [];
-    traces.push({ type: "scatter", mode: "markers", x: stars.map((k) => S.targetXY.x[k]),
-      y: stars.map((k) => S.targetXY.y[k]), ids: stars.map((k) => "t" + k), customdata: stars.map((k) => T.rows[k]),
-      text: stars.map((k) => `retrained model: predicted ${unlearnEsc(st.class_names[T.pred[k]] ?? T.pred[k])}`),
-      hovertemplate: "%{text}<extra>target</extra>",
-      marker: { symbol: "star", size: Math.round((sty.forget_point || 10) * 1.15), opacity: 0.8,
-        color: stars.map((k) => st.colors[T.pred[k]] || "#888"), line: { width: 0.8, color: "#333" } } });
-    // Ring around the selected sample (drawn under the diamonds; the diamonds stay the last trace).
-    const sel = S.selected != null && ok(m, S.selected) ? [S.selected] : [];
-    traces.push(trace(sel, m, { hoverinfo: "skip", marker: { symbol: "circle-open",
-      size: Math.round((sty.forget_point || 10) * 2.2), color: "#111", line: { width: 2.5 } } }));
-    traces.push(trace(forget, m, Object.assign(tips(forget, "forget sample"), { marker: { size: sty.forget_point || 10,
-      symbol: "diamond", color: forget.map((i) => byOverlay() ? overlayColour(S.overlay.scores[i]) : st.colors[m.pred[i]] || "#888"),
-      line: { width: 1.5 * (sty.trail_width || 1), color: "black" } } })));
-    const [[x0, x1], [y0, y1]] = st.bounds;
-    const axis = (range) => ({ range, showticklabels: false, showgrid: false, zeroline: false, ticks: "", title: null });
-    const layout = { height: mapHeight(), margin: { l: 8, r: 8, t: font * 2 + 14, b: 8 }, showlegend: false,
-      hovermode: "closest", font: { size: font }, plot_bgcolor: "white", paper_bgcolor: "white", uirevision: "map",
-      title: { text: `${unlearnEsc(lane.title || "")}: step ${f ? f.step : s}` +
-        (stopped ? " (stopped: its last frame)" : ""), x: 0.01, font: { size: font + 2 } },
-      hoverlabel: { font: { size: font } }, xaxis: axis([x0, x1]), yaxis: axis([y0, y1]) };
-    return { traces, layout };
+    const colour = (i) => byOverlay() ? overlayColour(S.overlay.scores[i]) : st.colors[m.pred[i]] || "#888";
+    return { m, m0, rest, forget, picks, stars, ok, colour, starts: forget.filter((i) => ok(m0, i)),
+             sel: S.selected != null && ok(m, S.selected) ? S.selected : null,
+             title: `${lane.title || ""}: step ${f ? f.step : s}` + (stopped ? " (stopped: its last frame)" : "") };
+  }
+  // Data -> canvas pixels (css px), within the fixed bounds (8 px inside the canvas's edges, as plotly's margins).
+  function mapTransform(mp) {
+    const [[x0, x1], [y0, y1]] = S.static.bounds, w = mp.canvas.clientWidth, h = mp.canvas.clientHeight, pad = 8;
+    const sx = (w - 2 * pad) / ((x1 - x0) || 1), sy = (h - 2 * pad) / ((y1 - y0) || 1);
+    return { px: (x) => pad + (x - x0) * sx, py: (y) => h - pad - (y - y0) * sy };
+  }
+  function sizeCanvas(mp) {
+    const dpr = window.devicePixelRatio || 1, c = mp.canvas;
+    const w = Math.max(1, Math.round(c.clientWidth * dpr)), h = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    mp.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  }
+  // The shapes of plotly's markers (size: plotly's marker size, the circle's diameter).
+  function markPath(ctx, kind, x, y, size) {
+    const r = size / 2;
+    if (kind === "diamond") {
+      const d = r * 1.3;
+      ctx.moveTo(x, y - d); ctx.lineTo(x + d, y); ctx.lineTo(x, y + d); ctx.lineTo(x - d, y); ctx.closePath();
+    } else if (kind === "star") {
+      const ro = r * 1.4, ri = ro * 0.4;
+      for (let k = 0; k < 10; k++) {
+        const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? ri : ro;
+        if (k) ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a)); else ctx.moveTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
+      }
+      ctx.closePath();
+    } else {
+      ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+  }
+  // Marks in the colours of `colourOf` (same colour: one path), filled and/or outlined.
+  function drawMarks(ctx, rows, at, kind, size, colourOf, fillAlpha, outline) {
+    const groups = new Map();
+    for (const i of rows) { const c = colourOf(i); if (!groups.has(c)) groups.set(c, []); groups.get(c).push(i); }
+    for (const [c, list] of groups) {
+      ctx.beginPath();
+      for (const i of list) { const p = at(i); if (p) markPath(ctx, kind, p[0], p[1], size); }
+      if (fillAlpha > 0) { ctx.globalAlpha = fillAlpha; ctx.fillStyle = c; ctx.fill(); ctx.globalAlpha = 1; }
+      if (outline) { ctx.lineWidth = outline.width; ctx.strokeStyle = outline.color || c; ctx.stroke(); }
+    }
+  }
+  // The marks as drawn now, in canvas pixels, topmost last: [{probe, kind, x, y, colour, text}].
+  function mapMarks(mp) {
+    const sc = mp.scene, pos = mp.pos;
+    if (!sc || !pos || !S.static) return [];
+    const { px, py } = mapTransform(mp), st = S.static, out = [];
+    for (const i of sc.rest) out.push({ probe: i, kind: "remaining", x: px(pos.x[i]), y: py(pos.y[i]),
+      colour: st.colors[st.labels[i]], text: () => hoverText(i, sc.m) });
+    const T = S.target;
+    for (const k of sc.stars) out.push({ probe: T.rows[k], kind: "target", x: px(S.targetXY.x[k]), y: py(S.targetXY.y[k]),
+      colour: st.colors[T.pred[k]] || "#888",
+      text: () => `retrained model: predicted ${unlearnEsc(st.class_names[T.pred[k]] ?? T.pred[k])}` });
+    for (const i of sc.forget) out.push({ probe: i, kind: "forget sample", x: px(pos.x[i]), y: py(pos.y[i]),
+      colour: sc.colour(i), text: () => hoverText(i, sc.m) });
+    return out;
+  }
+  function paintMap(mp) {
+    const sc = mp.scene, ctx = mp.ctx, st = S.static, sty = st.style || {};
+    sizeCanvas(mp);
+    const w = mp.canvas.clientWidth, h = mp.canvas.clientHeight;
+    ctx.clearRect(0, 0, w, h);
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+    mp.title.textContent = sc ? sc.title : "";
+    if (!sc || !sc.m || !mp.pos) { mp.el.setAttribute("data-points", "0"); return; }
+    const { px, py } = mapTransform(mp), pos = mp.pos, tw = sty.trail_width || 1;
+    const at = (i) => [px(pos.x[i]), py(pos.y[i])];
+    ctx.lineJoin = "round";
+    if (sc.picks.length > 1) {                  // trails
+      ctx.beginPath();
+      for (const i of sc.forget) {
+        let first = true;
+        sc.picks.forEach((d, j) => {
+          const last = j === sc.picks.length - 1;
+          if (!last && !sc.ok(d, i)) return;
+          const x = px(last ? pos.x[i] : d.x[i]), y = py(last ? pos.y[i] : d.y[i]);
+          if (first) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+          first = false;
+        });
+      }
+      ctx.lineWidth = tw; ctx.strokeStyle = "rgba(60,60,60,0.45)"; ctx.stroke();
+    }
+    drawMarks(ctx, sc.starts, (i) => [px(sc.m0.x[i]), py(sc.m0.y[i])], "circle", sty.start_point || 5,
+              () => "rgba(60,60,60,0.6)", 0, { width: tw });
+    drawMarks(ctx, sc.rest, at, "circle", sty.point || 6, (i) => st.colors[st.labels[i]], 0.45, null);
+    const T = S.target, fp = sty.forget_point || 10;
+    if (sc.stars.length) {
+      ctx.globalAlpha = 0.8;
+      drawMarks(ctx, sc.stars, (k) => [px(S.targetXY.x[k]), py(S.targetXY.y[k])], "star", Math.round(fp * 1.15),
+                (k) => st.colors[T.pred[k]] || "#888", 1, { width: 0.8, color: "#333" });
+      ctx.globalAlpha = 1;
+    }
+    if (sc.sel != null) drawMarks(ctx, [sc.sel], at, "circle", Math.round(fp * 2.2), () => "#111", 0, { width: 2.5 });
+    drawMarks(ctx, sc.forget, at, "diamond", fp, sc.colour, 1, { width: 1.5 * tw, color: "black" });
+    // What is drawn, for tests and tools: the samples, the diamonds, the stars and the ring.
+    mp.el.setAttribute("data-points", String(sc.rest.length + sc.forget.length));
+    mp.el.setAttribute("data-diamonds", String(sc.forget.length));
+    mp.el.setAttribute("data-stars", String(sc.stars.length));
+    mp.el.setAttribute("data-selected", sc.sel == null ? "" : String(sc.sel));
   }
 
-  // One plot per lane for the player's life: each frame is a Plotly.react into it (with a transition when
-  // the shown step moved on by one, so the points glide). Frames asked for while one is drawn wait; only the
-  // newest is drawn. A react whose promise never settles does not hold the map: go on after a margin.
-  // A machine too slow to glide at this speed (the next step came before the last was drawn) gets jumps
-  // until it has caught up: a glide costs the main thread, and the clock shares it.
-  function drawMap(m, i, glide, ms) {
-    if (m.busy) {        // a redraw of the same step (new data) keeps the pending step's glide
-      const keep = m.pending && m.pending.step === S.shown && !glide;
-      if (glide && m.drawing !== S.shown) m.hurryUntil = now() + 2000;
-      m.pending = keep ? m.pending : { glide, ms, step: S.shown };
+  // One canvas per lane for the player's life. A step that moved on by one glides (the points move from where
+  // they are drawn to the new frame's places over glideMs, eased as plotly's cubic-in-out); a step asked for
+  // while a glide runs waits, and only the newest is drawn. A machine too slow to glide at this speed (the next
+  // step came before the last was drawn) gets jumps until it has caught up: a glide costs the main thread, and
+  // the clock shares it.
+  function drawMap(mp, i, glide, ms) {
+    if (mp.busy) {        // a redraw of the same step (new data) keeps the pending step's glide
+      const keep = mp.pending && mp.pending.step === S.shown && !glide;
+      if (glide && mp.drawing !== S.shown) mp.hurryUntil = now() + 2000;
+      mp.pending = keep ? mp.pending : { glide, ms, step: S.shown };
       return;
     }
     const lane = S.lanes[i];
     if (!lane) return;
     const view = mapView(lane, S.shown);
-    if (view.key === m.sig) return;
-    m.sig = view.key;
-    const fig = mapFigure(lane, S.shown, view);
-    const dur = glide && !(now() < m.hurryUntil) && canGlide() ? glideMs(ms || period()) : 0;
-    fig.layout.transition = { duration: dur, easing: "cubic-in-out" };
-    m.gd.style.height = `${fig.layout.height}px`;
-    m.busy = true;
-    m.drawing = S.shown;
-    const began = now();
-    let frames = 0;                       // animation frames the browser drew during the glide
-    const countFrame = () => { if (m.busy) { frames += 1; requestAnimationFrame(countFrame); } };
-    if (dur > 0) requestAnimationFrame(countFrame);
-    Promise.race([new Promise((res) => res(S.plotly.react(m.gd, fig.traces, fig.layout, UNLEARN_PLAYER_CONFIG))),
-                  new Promise((res) => setTimeout(res, dur + 3000))])
-      .then(() => hookMap(m.gd))
-      .catch((err) => console.error("unlearn player map:", err))
-      .finally(() => {
-        m.busy = false;
-        // A glide that overran its time, or was drawn at under 20 frames a second, says the page is starved.
-        const took = now() - began;
-        if (dur > 0 && (took > 1.5 * dur + 100 || (1000 * frames) / took < MIN_GLIDE_FPS)) fallBehind();
-        const p = m.pending;
-        m.pending = null;
-        if (p && !S.destroyed) drawMap(m, i, p.glide, p.ms);
-      });
+    if (view.key === mp.sig) return;
+    mp.sig = view.key;
+    mp.el.style.height = `${mapHeight()}px`;
+    const scene = mapScene(lane, S.shown, view), to = scene.m, from = mp.pos;
+    mp.scene = scene;
+    mp.el.setAttribute("data-step", String(view.f ? view.f.step : S.shown));
+    const dur = glide && from && to && !(now() < mp.hurryUntil) && canGlide() ? glideMs(ms || period()) : 0;
+    if (!(dur > 0)) { mp.pos = to ? { x: to.x, y: to.y } : null; paintMap(mp); hoverAgain(mp); return; }
+    mp.busy = true;
+    mp.drawing = S.shown;
+    const began = now(), P = to.x.length, x = new Float64Array(P), y = new Float64Array(P);
+    let frames = 0;                       // animation frames drawn during the glide
+    const done = () => {
+      if (!mp.busy) return;
+      cancelAnimationFrame(mp.raf); clearTimeout(mp.safety);
+      mp.busy = false;
+      mp.pos = { x: to.x, y: to.y };
+      if (!S.destroyed) { paintMap(mp); hoverAgain(mp); }
+      // A glide that overran its time, or was drawn at under 20 frames a second, says the page is starved.
+      const took = now() - began;
+      if (took > 1.5 * dur + 100 || (1000 * frames) / took < MIN_GLIDE_FPS) fallBehind();
+      const p = mp.pending;
+      mp.pending = null;
+      if (p && !S.destroyed) drawMap(mp, i, p.glide, p.ms);
+    };
+    let painted = -1e9;
+    const frame = () => {
+      if (!mp.busy || S.destroyed) return;
+      // About 30 paints a second (every other animation frame at 60 Hz): each paint is a whole bitmap.
+      if (now() - painted < GLIDE_PAINT_MS && now() - began < dur) { mp.raf = requestAnimationFrame(frame); return; }
+      painted = now();
+      const u = Math.min(1, (now() - began) / dur), e = u < 0.5 ? 4 * u * u * u : 1 - Math.pow(2 - 2 * u, 3) / 2;
+      for (let k = 0; k < P; k++) {
+        const ax = from.x[k], ay = from.y[k], bx = to.x[k], by = to.y[k];
+        const moves = Number.isFinite(ax) && Number.isFinite(ay);
+        x[k] = moves ? ax + (bx - ax) * e : bx;
+        y[k] = moves ? ay + (by - ay) * e : by;
+      }
+      mp.pos = { x, y };
+      paintMap(mp);
+      frames += 1;
+      if (u < 1) mp.raf = requestAnimationFrame(frame); else done();
+    };
+    mp.safety = setTimeout(done, dur + 3000);      // a page whose animation frames stopped (hidden) moves on
+    mp.raf = requestAnimationFrame(frame);
   }
 
-  function hookMap(gd) {
-    if (gd.__unlearnHooked || typeof gd.on !== "function") return;
-    gd.__unlearnHooked = true;
-    const probeOf = (ev) => {       // a sample point's customdata is its probe position
-      const p = ev && ev.points && ev.points[0], c = p ? Number(p.customdata) : NaN;
-      return p && p.customdata != null && Number.isFinite(c) ? c : null;
-    };
-    gd.on("plotly_hover", (ev) => {
-      const probe = probeOf(ev), thumbs = S.static && S.static.thumbs;
-      const src = probe != null && thumbs ? thumbs[probe] : null;
-      if (!src) { tip.style.display = "none"; return; }
-      const e = ev.event || {};
-      tip.src = src;
-      tip.style.left = `${Math.max(0, (e.clientX || 0) - 114)}px`;    // left of the pointer: plotly's tooltip is right
-      tip.style.top = `${Math.max(0, (e.clientY || 0) - 48)}px`;
-      tip.style.display = "block";
+  // Hover and click: the nearest mark within 10 px of the pointer (a sample's or a star's probe position).
+  const HIT_PX = 10, GLIDE_PAINT_MS = 25;
+  function markAt(mp, ev) {
+    const r = mp.canvas.getBoundingClientRect(), cx = ev.clientX - r.left, cy = ev.clientY - r.top;
+    let best = null, bestD = HIT_PX * HIT_PX;
+    for (const mk of mapMarks(mp)) {          // topmost last: on a tie the one drawn on top wins
+      const d = (mk.x - cx) ** 2 + (mk.y - cy) ** 2;
+      if (d <= bestD) { best = mk; bestD = d; }
+    }
+    return best;
+  }
+  function hideTips(mp) {
+    tip.style.display = "none";
+    if (mp) { mp.tip.style.display = "none"; mp.hovered = null; mp.canvas.style.cursor = ""; }
+  }
+  function hover(mp, ev) {
+    mp.lastPointer = { clientX: ev.clientX, clientY: ev.clientY };
+    const mk = markAt(mp, ev);
+    if (!mk) { hideTips(mp); return; }
+    mp.hovered = mk.probe;
+    mp.canvas.style.cursor = "pointer";
+    // The text box right of the point (left of it near the right edge), as plotly's hover label was.
+    mp.tip.innerHTML = `${mk.text()}<span class="unlearn-map-tip-name">${mk.kind}</span>`;
+    mp.tip.style.borderColor = mk.colour;
+    mp.tip.style.display = "block";
+    const top = mp.canvas.offsetTop, left = mk.x + 12, wide = mp.tip.offsetWidth;
+    mp.tip.style.left = `${left + wide > mp.canvas.clientWidth ? Math.max(0, mk.x - 12 - wide) : left}px`;
+    mp.tip.style.top = `${Math.max(0, top + mk.y - mp.tip.offsetHeight / 2)}px`;
+    const thumbs = S.static && S.static.thumbs, src = thumbs ? thumbs[mk.probe] : null;
+    if (!src) { tip.style.display = "none"; return; }
+    if (tip.getAttribute("src") !== src) tip.src = src;
+    tip.style.left = `${Math.max(0, ev.clientX - 114)}px`;      // left of the pointer: the text box is right
+    tip.style.top = `${Math.max(0, ev.clientY - 48)}px`;
+    tip.style.display = "block";
+  }
+  // After a redraw under a resting pointer: the hover follows what is under it now.
+  function hoverAgain(mp) { if (mp.hovered != null && mp.lastPointer) hover(mp, mp.lastPointer); }
+  function hookMap(mp) {
+    const c = mp.canvas;
+    c.addEventListener("mousemove", (ev) => hover(mp, ev));
+    c.addEventListener("mouseleave", () => { mp.lastPointer = null; hideTips(mp); });
+    c.addEventListener("click", (ev) => {
+      const mk = markAt(mp, ev);
+      if (!mk || now() < S.noClickUntil) return;       // (the second click of a double-click)
+      select(mk.probe === S.selected ? null : mk.probe);
     });
-    gd.on("plotly_unhover", () => { tip.style.display = "none"; });
-    gd.addEventListener("mouseleave", () => { tip.style.display = "none"; });
-    gd.on("plotly_click", (ev) => {
-      const probe = probeOf(ev);
-      if (probe == null || now() < S.noClickUntil) return;       // (the second click of a double-click)
-      select(probe === S.selected ? null : probe);
-    });
-    // A double-click clears the selection. Plotly's own event is skipped while a transition runs and the DOM's
-    // dblclick never reaches the plot (plotly's drag layer takes the mouse), so two presses are counted here too.
-    const dbl = () => { S.noClickUntil = now() + 450; select(null); };
-    gd.on("plotly_doubleclick", dbl);
-    let press = null;
-    gd.addEventListener("mousedown", (e) => {
-      const t = now(), near = press && t - press.t < 450 && Math.abs(e.clientX - press.x) + Math.abs(e.clientY - press.y) < 8;
-      press = near ? null : { t, x: e.clientX, y: e.clientY };
-      if (near) dbl();
-    }, true);
+    // A double-click clears the selection (its two clicks select and unselect; the ring follows at once).
+    c.addEventListener("dblclick", () => { S.noClickUntil = now() + 450; select(null); });
   }
   // A double-click is two clicks and a dblclick: the ring follows at once, the server hears the outcome once.
   function select(probe) {
@@ -666,15 +783,28 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }
 
   /* ---------- curves: every frame held (not only up to the shown step); a marker at the shown step ---------- */
-  // shapes[0] of every curve chart is the marker (Plotly.relayout moves it in render()).
+  // The marker is an element over the chart (.unlearn-step-marker), moved to the shown step's x in render(): a
+  // plotly shape moved by Plotly.relayout cost a chart's redraw a step, and plotly left the old lines drawn.
+  function placeMarker(gd) {
+    const mk = gd.__marker, fl = gd._fullLayout, ax = fl && fl.xaxis;
+    if (!mk) return;
+    const x = ax && typeof ax.l2p === "function" ? ax._offset + ax.l2p(S.shown) : NaN;
+    if (!Number.isFinite(x) || !fl._size || x < ax._offset - 1 || x > ax._offset + ax._length + 1) {
+      mk.style.display = "none";
+      return;
+    }
+    mk.style.display = "block";
+    mk.style.top = `${fl._size.t}px`;
+    mk.style.height = `${fl._size.h}px`;
+    mk.style.transform = `translateX(${x.toFixed(1)}px)`;
+    mk.setAttribute("data-step", String(S.shown));
+  }
   function curveLayout(title, height, extra) {
     const font = style().font || 12;
     return Object.assign({ title: { text: title, x: 0.01, font: { size: font + 1 } }, height, font: { size: font },
       margin: { l: 55, r: 12, t: font * 2 + 12, b: font * 2 + 18 }, uirevision: title, plot_bgcolor: "white",
       paper_bgcolor: "white", hovermode: "x unified",
-      xaxis: { title: { text: "step", standoff: 4 }, automargin: true, zeroline: false },
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: S.shown, x1: S.shown, y0: 0, y1: 1,
-        line: { color: "rgba(0,0,0,0.45)", width: 1.5 } }] }, extra);
+      xaxis: { title: { text: "step", standoff: 4 }, automargin: true, zeroline: false }, shapes: [] }, extra);
   }
   function series(lane, get) {
     const x = [], y = [];
@@ -775,9 +905,9 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   function react(gd, traces, layout) {
     if (!gd) return;
     gd.style.height = `${layout.height}px`;
-    gd.__markerAt = S.shown;
-    try { S.plotly.react(gd, traces, layout, UNLEARN_PLAYER_CONFIG); }
-    catch (err) { console.error("unlearn player curves:", err); }
+    try {
+      Promise.resolve(S.plotly.react(gd, traces, layout, UNLEARN_PLAYER_CONFIG)).then(() => placeMarker(gd), () => {});
+    } catch (err) { console.error("unlearn player curves:", err); }
   }
 
   /* ---------- life ---------- */
@@ -786,7 +916,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     clearTimeout(S.resizeTimer);
     S.resizeTimer = setTimeout(() => {
       if (!S.plotly) return;
-      for (const gd of plots()) if (gd.layout) S.plotly.Plots.resize(gd);
+      for (const gd of plots()) if (gd.layout) Promise.resolve(S.plotly.Plots.resize(gd)).then(() => placeMarker(gd), () => {});
+      for (const mp of S.maps) if (!mp.busy) paintMap(mp);      // (a glide repaints at the new size itself)
     }, 150);
   }) : null;
   if (resizer) resizer.observe(root);
@@ -797,9 +928,18 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (resizer) resizer.disconnect();
     tip.style.display = "none";
     if (S.plotly) for (const gd of plots()) S.plotly.purge(gd);
+    for (const mp of S.maps) { mp.busy = false; cancelAnimationFrame(mp.raf); clearTimeout(mp.safety); }
     if (root.__unlearnPlayer === api) delete root.__unlearnPlayer;
   }
-  const api = { feed, destroy, act, state: S, setSend(fn) { send = fn; } };
+  // mapMarks(lane): the marks lane's map draws now, in the page's (client) pixels, topmost last:
+  // [{probe, kind: "remaining" | "target" | "forget sample", x, y}] (tests and tools hover and click them).
+  const marksOf = (i) => {
+    const mp = S.maps[i];
+    if (!mp) return [];
+    const r = mp.canvas.getBoundingClientRect();
+    return mapMarks(mp).map((mk) => ({ probe: mk.probe, kind: mk.kind, x: r.left + mk.x, y: r.top + mk.y }));
+  };
+  const api = { feed, destroy, act, state: S, mapMarks: marksOf, setSend(fn) { send = fn; } };
   root.__unlearnPlayer = api;
   unlearnPlayerLoadPlotly(plotlyUrl || UNLEARN_PLAYER_PLOTLY_URL)
     .then((Plotly) => {

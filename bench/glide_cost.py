@@ -31,7 +31,7 @@ from unlearn_core.metrics import infer
 from unlearn_core.projection import MapProjection, MapSettings
 
 from .common import machine, print_figures, private_cache
-from .sessions import ARGS, CHROMIUM, _browser_cpu_seconds
+from .sessions import ARGS, CHROMIUM, MAP_DRAWN, _browser_cpu_seconds
 
 GLIDE = "const glideMs = (ms) => Math.max(0, Math.min(ms * 0.7, 1000));"
 NO_GLIDE = "const glideMs = (ms) => 0;"
@@ -64,7 +64,7 @@ async def play(path: Path, pages: int) -> dict:
             for _ in range(pages):
                 page = await (await browser.new_context(viewport={"width": 1300, "height": 1000})).new_page()
                 await page.goto(path.as_uri())
-                await page.locator(".unlearn-map .scatterlayer path.point").first.wait_for()
+                await page.wait_for_function(MAP_DRAWN)
                 await page.locator(".unlearn-speed").select_option("1")
                 opened.append(page)
             await asyncio.sleep(2)                     # the first drawing's work is over

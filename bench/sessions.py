@@ -1,6 +1,6 @@
 """Sessions at once: does a class still play in time when five (or ten) browser sessions run at once?
 
-    python -m bench.sessions [--speed 1x|4x|computed] [--points 300]
+    python -m bench.sessions [--speed 1x|4x|computed] [--points 300] [--no-ten]
 
 Starts `streamlit run app.py` on a free port (a private model cache, the short training recipe: the figure is
 about the live view, not about training), prepares the map of every class used (one page per class opened
@@ -11,7 +11,7 @@ with "Stopped at step"):
 - five sessions at once (classes 1 to 5, Run pressed together; the time until the last banner), and the ratio
   to one (target: at most 1.5x: at 1x a run is paced by the player's clock, 2 steps a second, so this says
   whether the server and the browsers keep up with five paced runs);
-- ten sessions at once (classes 0 to 9): how many reach their own banner (target: all ten).
+- ten sessions at once (classes 0 to 9): how many reach their own banner (target: all ten; `--no-ten` skips it).
 "Own" banner: the page's recording stopped at the banner's step with every frame held (data-frames = step + 1,
 a frame per step), its map forgets the page's class, and no two pages play the same recording.
 
@@ -43,7 +43,7 @@ RUN = ".unlearn-controls button[data-action=run]"
 BANNER = ".unlearn-banner"
 STOPPED = "Stopped at step"
 MAP_DRAWN = """() => { const p = document.querySelector('.unlearn-map');
-  return !!p && p.querySelectorAll('.scatterlayer path.point').length > 0; }"""
+  return !!p && Number(p.getAttribute('data-points')) > 0; }"""
 # What the page's player holds: its recording, where it stopped, the frames held and the map's forget classes.
 PLAYED = """() => { const root = document.querySelector('.unlearn-player'), S = root.__unlearnPlayer.state;
   const st = S.static, lane = S.lanes[0];
@@ -119,16 +119,29 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _browser_cpu_seconds() -> float:
-    """CPU seconds so far of every Chromium process on the machine (the benchmark's browsers)."""
-    total = 0.0
+def chromium_cpu_by_type() -> dict[str, float]:
+    """CPU seconds so far of every Chromium process on the machine (the benchmark's browsers), by the process's
+    --type (renderer, gpu-process, utility, ...; "browser" for the browser process itself). Chromium rewrites
+    its children's command lines into one string, so --type is looked for anywhere in it."""
+    out: dict[str, float] = {}
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"chrom" in (entry / "cmdline").read_bytes().split(b"\0")[0]:
-                total += _cpu_seconds(int(entry.name))
+            if not entry.name.isdigit():
+                continue
+            cmdline = (entry / "cmdline").read_bytes()
+            if b"chrom" not in cmdline.split(b"\0")[0].split(b" ")[0]:
+                continue
+            kind = re.search(rb"--type=([\w-]+)", cmdline)
+            kind = kind.group(1).decode() if kind else "browser"
+            out[kind] = out.get(kind, 0.0) + _cpu_seconds(int(entry.name))
         except (OSError, IndexError):
             pass          # the process ended while we looked
-    return total
+    return out
+
+
+def _browser_cpu_seconds() -> float:
+    """CPU seconds so far of every Chromium process on the machine (the benchmark's browsers)."""
+    return sum(chromium_cpu_by_type().values())
 
 
 async def _prepare(base: str, classes: list[int], points: int) -> None:
@@ -152,11 +165,13 @@ async def _measure(base: str, classes: list[int], speed: str, server_pid: int, p
         try:
             opened = await asyncio.gather(*(_open(browser, base, c, speed, points, max_steps) for c in classes))
             cpu = _cpu_seconds(server_pid), _browser_cpu_seconds()
+            by_type = chromium_cpu_by_type()
             start = time.perf_counter()
             sessions = await asyncio.gather(*(_run(page, c) for c, (_, page) in zip(classes, opened)),
                                             return_exceptions=True)
             wall = time.perf_counter() - start
             browsers = _browser_cpu_seconds() - cpu[1]
+            by_type = {k: round(v - by_type.get(k, 0.0), 1) for k, v in sorted(chromium_cpu_by_type().items())}
             failed = [f"class {c}: {type(s).__name__}: {s}".splitlines()[0]
                       for c, s in zip(classes, sessions) if isinstance(s, BaseException)]
             done = [s for s in sessions if not isinstance(s, BaseException)]
@@ -166,7 +181,7 @@ async def _measure(base: str, classes: list[int], speed: str, server_pid: int, p
                     # How often each page fell behind its clock and drew 4 s of steps without the glide.
                     "fell_behind": [s["fell_behind"] for s in done],
                     "server_cpu_s": round(_cpu_seconds(server_pid) - cpu[0], 1),
-                    "browsers_cpu_s": round(browsers, 1),
+                    "browsers_cpu_s": round(browsers, 1), "browsers_cpu_s_by_process": by_type,
                     # What drawing one step costs a page (its map's glide, curves, markers): the browsers' CPU
                     # over the steps shown (each session shows steps 0..stop).
                     "browser_cpu_s_per_step": round(browsers / max(1, sum(s["step"] + 1 for s in done)), 3),
@@ -217,20 +232,26 @@ def served_app():
             proc.wait(timeout=30)
 
 
-def measure(speed: str = "1x", points: int = 300) -> dict:
+def measure(speed: str = "1x", points: int = 300, ten_sessions: bool = True) -> dict:
     with served_app() as (base, proc):
-        asyncio.run(_prepare(base, list(range(10)), points))          # every class's model and map
+        asyncio.run(_prepare(base, list(range(10 if ten_sessions else 6)), points))   # every class's model and map
         one = asyncio.run(_measure(base, [1], speed, proc.pid, points, 9_999))
         five = asyncio.run(_measure(base, [1, 2, 3, 4, 5], speed, proc.pid, points, 9_998))
-        ten = asyncio.run(_measure(base, list(range(10)), speed, proc.pid, points, 9_997))
+        ten = (asyncio.run(_measure(base, list(range(10)), speed, proc.pid, points, 9_997)) if ten_sessions
+               else {"reached_own_banner": None, "wall_s": float("nan"), "skipped": "--no-ten"})
     return {"description": "Wall time from Run to the stop banner: one browser session (forget class 1), then five "
                            "at once (classes 1-5; until the last banner); ten at once (classes 0-9): how many reach "
                            "their own banner. Targets: five within 1.5x of one; all ten.",
-            "command": f"python -m bench.sessions --speed {speed} --points {points}", "speed": speed,
+            "command": f"python -m bench.sessions --speed {speed} --points {points}" + ("" if ten_sessions else " --no-ten"),
+            "speed": speed,
             "map_points": points, "one_session_s": round(one["wall_s"], 2), "five_sessions_s": round(five["wall_s"], 2),
             "ratio": round(five["wall_s"] / one["wall_s"], 2), "target_ratio": 1.5,
             "five_reached_own_banner": f"{five['reached_own_banner']}/5",
             "ten_reached_own_banner": f"{ten['reached_own_banner']}/10", "ten_sessions_s": round(ten["wall_s"], 2),
+            # The least wall time at this speed: the last stop step over the player's pace (1x: 2 steps a second);
+            # five sessions wait for the class that stops last.
+            "least_at_pace_s": {k: round(max(r["stop_steps"]) / (2 * float(SPEEDS[speed])), 2)
+                                for k, r in (("one", one), ("five", five)) if speed != "computed" and r["stop_steps"]},
             # Where the time went: here the browsers share the server's cores (and whatever else the machine runs).
             "runs": {"one": one, "five": five, "ten": ten},
             "machine": machine()}
@@ -245,8 +266,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", choices=list(SPEEDS), default="1x")
     parser.add_argument("--points", type=int, default=300, help="map points (default 300)")
+    parser.add_argument("--no-ten", action="store_true", help="skip the ten sessions (one and five only)")
     args = parser.parse_args()
-    print_figures("sessions at once", measure(args.speed, args.points))
+    print_figures("sessions at once", measure(args.speed, args.points, not args.no_ten))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ message saying so: CI installs it, so a browser test is never skipped.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,6 +41,13 @@ WATCH_STEPS = """() => { window.__shown = []; const el = document.querySelector(
   const note = () => { const s = Number(el.getAttribute('data-step'));
     if (window.__shown[window.__shown.length - 1] !== s) window.__shown.push(s); };
   note(); new MutationObserver(note).observe(el, {attributes: true, attributeFilter: ['data-step']}); }"""
+
+
+# Until the player's map (its first lane) has drawn at least n samples on its canvas.
+MAP_DRAWN_AT_LEAST = """(n) => { const p = document.querySelector('.unlearn-map');
+  return !!p && Number(p.getAttribute('data-points')) >= n; }"""
+MAP_MARKS = """([lane, kind]) => document.querySelector('.unlearn-player').__unlearnPlayer.mapMarks(lane)
+  .filter((m) => m.kind === kind)"""
 
 
 def free_port() -> int:
@@ -122,21 +130,30 @@ def screenshot_on_failure(page, name: str, server_log: Path):
         raise
 
 
-def hover_shows_image(page, points) -> str | None:
-    """Hover the first few of `points` (a locator of plotly points) in turn until the player's hover image shows;
-    its src, or None if it never did. A few are tried: a redraw under the pointer can swallow one hover."""
+def map_marks(page, kind: str = "forget sample", lane: int = 0) -> list[dict]:
+    """The marks of one kind ("forget sample": the diamonds, "remaining", "target": the stars) that lane's map
+    draws now on its canvas, in page pixels: [{"probe": position in the probe set, "x", "y"}], topmost last
+    (assets/player.js, mapMarks)."""
+    return page.evaluate(MAP_MARKS, [lane, kind])
+
+
+def hover_shows_image(page, marks: list[dict]) -> str | None:
+    """Move the mouse onto the first few of `marks` (map_marks) in turn until the player's hover image shows
+    beside the map's text box about that sample; the image's src, or None if it never did. A few are tried: a
+    redraw under the pointer can swallow one hover."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    image = page.locator("#unlearn-hover-image")
-    for attempt in range(5):
+    image, label = page.locator("#unlearn-hover-image"), page.locator(".unlearn-map-tip").first
+    for mark in marks[:5]:
         page.mouse.move(5, 5)
-        box = points.nth(attempt).bounding_box()
-        if box is not None:
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.move(mark["x"], mark["y"], steps=5)
         try:
             image.wait_for(state="visible", timeout=4_000)
-            return image.get_attribute("src")
+            label.wait_for(state="visible", timeout=4_000)
         except PlaywrightTimeout:
             continue
+        assert re.search(r"true: .+predicted: .+ \(\d+%\).+training sample #\d+", label.inner_text(), re.S), \
+            label.inner_text()
+        return image.get_attribute("src")
     return None
 

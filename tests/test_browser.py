@@ -18,8 +18,8 @@ import pytest
 # The server fixture, the browser fixture and the settings live in browser_helpers; they are re-exported here
 # because other browser tests import them from this module.
 from browser_helpers import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, TIMEOUT_MS, browser,  # noqa: F401
-                             WATCH_STEPS, free_port, hover_shows_image, launch_chromium, require_chromium,
-                             screenshot_on_failure, server)
+                             MAP_DRAWN_AT_LEAST, WATCH_STEPS, free_port, hover_shows_image, launch_chromium,
+                             map_marks, require_chromium, screenshot_on_failure, server)
 
 MAP_POINTS = 300
 
@@ -45,10 +45,8 @@ def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(
         page.get_by_role("button", name="Forget one digit").click()
         run = page.locator(".unlearn-controls button[data-action=run]")
         run.wait_for(timeout=TIMEOUT_MS)                                   # the model and the map are ready
-        page.wait_for_function(       # before Run: the original model's map, every probe sample drawn
-            "(n) => { const p = document.querySelector('.unlearn-map');"
-            " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }", arg=MAP_POINTS,
-            timeout=60_000)
+        # before Run: the original model's map, every probe sample drawn
+        page.wait_for_function(MAP_DRAWN_AT_LEAST, arg=MAP_POINTS, timeout=60_000)
         url = page.evaluate("location.href")        # (Playwright's page.url can miss history.pushState)
         assert "preset=forget-digit" in url and f"points={MAP_POINTS}" in url and "seed=0" in url, url
         # A laptop's first screen holds the controls, the map and the accuracy curves (no scrolling).
@@ -94,18 +92,20 @@ def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(
         assert replayed == [final_step, *range(final_step + 1), 3, 4, 0, *range(1, 11), 0], replayed   # every step again, then ours
         assert len(sent_frames) == before, sent_frames[before:]          # no server work at all
 
-        # Hovering a forget sample shows its image beside plotly's tooltip.
-        forget_points = page.locator(".unlearn-map").first.locator(".scatterlayer .trace").last.locator("path.point")
-        src = hover_shows_image(page, forget_points)
+        # Hovering a forget sample (a diamond on the map's canvas) shows its image beside the map's text box.
+        diamonds = map_marks(page, "forget sample")
+        src = hover_shows_image(page, diamonds)
         assert src is not None, "hovering forget samples never showed their image"
         assert src.startswith("data:image/png;base64,")
 
-        # A click shows the sample and its five nearest neighbours under the map; a double-click clears them.
-        box = forget_points.first.bounding_box()
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        # A click shows the sample and its five nearest neighbours under the map, and rings it on the map; a
+        # double-click clears them.
+        clicked = diamonds[-1]                         # the topmost diamond: nothing is drawn over it
+        page.mouse.click(clicked["x"], clicked["y"])
         panel = page.locator(".clicked-point")
         panel.wait_for(timeout=60_000)
         assert panel.locator("img").count() == 6 and "at step 0" in panel.inner_text()
+        assert page.locator(".unlearn-map").first.get_attribute("data-selected") == str(clicked["probe"])
         map_box = page.locator(".unlearn-map").first.bounding_box()
         page.mouse.dblclick(map_box["x"] + 12, map_box["y"] + map_box["height"] - 12)
         panel.wait_for(state="detached", timeout=60_000)

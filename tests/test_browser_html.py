@@ -14,7 +14,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from browser_helpers import ARTIFACTS, WATCH_STEPS, browser, hover_shows_image  # noqa: F401 (fixture)
+from browser_helpers import (ARTIFACTS, MAP_DRAWN_AT_LEAST, WATCH_STEPS, browser,  # noqa: F401 (fixture)
+                             hover_shows_image, map_marks)
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +66,7 @@ def test_the_downloaded_player_plays_offline_to_its_stop_with_every_frame_and_ho
         page.goto(path.as_uri())
         run = page.locator(".unlearn-controls button[data-action=run]")
         run.wait_for(timeout=30_000)
-        page.wait_for_function(
-            "(n) => { const p = document.querySelector('.unlearn-map');"
-            " return p && p.querySelectorAll('.scatterlayer path.point').length >= n; }",
-            arg=len(prepared.prep.split.probe), timeout=30_000)
+        page.wait_for_function(MAP_DRAWN_AT_LEAST, arg=len(prepared.prep.split.probe), timeout=30_000)
         assert page.locator(".unlearn-player").get_attribute("data-frames") == str(len(rec.frames))
 
         page.locator(".unlearn-speed").select_option("4")
@@ -96,8 +94,15 @@ def test_the_downloaded_player_plays_offline_to_its_stop_with_every_frame_and_ho
                                " return [root.__unlearnPlayer.state.behindCount, root.getAttribute('data-glide')]; }")
         assert player[0] >= 1 and player[1] == "off", player
 
-        # Hovering a forget sample (the diamonds: the map's last trace) shows its image beside plotly's tooltip.
-        diamonds = page.locator(".unlearn-map .scatterlayer .trace").last.locator("path.point")
+        # Every curve chart marks the shown step (the replay's last), once.
+        markers = page.evaluate("() => [...document.querySelectorAll('.unlearn-curve')].map((c) => [...c"
+                                ".querySelectorAll('.unlearn-step-marker')].map((m) => [m.getAttribute('data-step'),"
+                                " getComputedStyle(m).display]))")
+        assert markers == [[[str(rec.final.step), "block"]]] * 3, markers
+
+        # Hovering a forget sample (a diamond on the map's canvas) shows its image beside the map's text box.
+        diamonds = map_marks(page, "forget sample")
+        assert len(diamonds) == int(prepared.prep.split.probe_is_forget.sum()), len(diamonds)
         src = hover_shows_image(page, diamonds)
         assert src is not None, "hovering forget samples never showed their image"
         assert src in prepared.thumbnails

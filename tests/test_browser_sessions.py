@@ -23,7 +23,7 @@ SEED = 41                   # this test's own: no other browser test shares its 
 POINTS = 200
 
 MAP_DRAWN = """() => { const p = document.querySelector('.unlearn-map');
-  return !!p && p.querySelectorAll('.scatterlayer path.point').length > 0; }"""
+  return !!p && Number(p.getAttribute('data-points')) > 0; }"""
 # What a page shows (and, from the player, which recording it plays and which class its map forgets).
 SHOWS = """() => { const q = (s) => document.querySelector(s), root = q('.unlearn-player');
   const S = root && root.__unlearnPlayer ? root.__unlearnPlayer.state : null, st = S && S.static;

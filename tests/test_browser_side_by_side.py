@@ -4,8 +4,8 @@ page's default) on one small map, played "as computed" on one timeline until eve
 Checked: the "All methods have stopped" banner names each method's stop; every lane's map drew all its samples
 and its title ends at that lane's own stop step (a lane that stopped earlier holds its last frame and says so);
 the accuracy chart has one line per method, each in its own colour; once the retrain reference is ready every map
-has its stars (assets/player.js draws the target as a trace of "star" markers, one per forget sample, so as
-many as the diamonds). Nothing waits on the clock: every wait is on the page's own state.
+has its stars (assets/player.js draws the target as "star" marks on the map's canvas, one per forget sample, so
+as many as the diamonds). Nothing waits on the clock: every wait is on the page's own state.
 """
 from __future__ import annotations
 
@@ -20,22 +20,20 @@ POINTS = 200
 SEED = 31                   # this test's own: no other browser test shares its recordings
 METHODS = ["Contrastive", "NegGrad", "Finetune"]
 
-# Every lane's map, as drawn: its title, its sample points, and the sizes of its diamond and star traces.
-MAPS = """() => [...document.querySelectorAll('.unlearn-map')].map((gd) => {
-  const traces = gd.data || [], last = traces[traces.length - 1];
-  const stars = traces.find((t) => t.marker && t.marker.symbol === 'star');
-  const title = gd.querySelector('.gtitle');
-  return {lane: gd.getAttribute('data-lane'), title: title ? title.textContent : '',
-          points: gd.querySelectorAll('.scatterlayer path.point').length,
-          diamonds: last && last.marker && last.marker.symbol === 'diamond' ? last.x.length : -1,
-          stars: stars ? stars.x.length : 0};
-})"""
+# Every lane's map, as drawn on its canvas: its title, its sample points, its diamonds and its stars (the marks
+# player.js's mapMarks says it drew).
+MAPS = """() => { const api = document.querySelector('.unlearn-player').__unlearnPlayer;
+  return [...document.querySelectorAll('.unlearn-map')].map((el, i) => {
+    const marks = api.mapMarks(i), count = (kind) => marks.filter((m) => m.kind === kind).length;
+    return {lane: el.getAttribute('data-lane'), title: el.querySelector('.unlearn-map-title').textContent,
+            points: count('remaining') + count('forget sample'), diamonds: count('forget sample'),
+            stars: count('target'), drawn: Number(el.getAttribute('data-points'))};
+  }); }"""
 # The accuracy chart's method lines (a line with markers per lane; thresholds and stop marks are plain lines).
 ACC_LINES = """() => (document.querySelector('.unlearn-acc').data || [])
   .filter((t) => t.mode === 'lines+markers').map((t) => ({name: t.name, color: t.line.color, n: t.x.length}))"""
 STARS_EVERYWHERE = """() => { const maps = [...document.querySelectorAll('.unlearn-map')];
-  return maps.length > 0 && maps.every((gd) => (gd.data || []).some((t) => t.marker && t.marker.symbol === 'star'
-    && t.x.length > 0)); }"""
+  return maps.length > 0 && maps.every((el) => Number(el.getAttribute('data-stars')) > 0); }"""
 
 
 @pytest.mark.browser
@@ -63,7 +61,7 @@ def test_three_methods_play_to_their_own_stops_with_one_coloured_line_each_and_t
         maps = page.evaluate(MAPS)
         assert [m["lane"] for m in maps] == ["0", "1", "2"], maps
         for name, drawn in zip(METHODS, maps):
-            assert drawn["points"] >= POINTS, drawn
+            assert drawn["points"] >= POINTS and drawn["drawn"] == drawn["points"], drawn
             title = re.fullmatch(r"(\w+): step (\d+)( \(stopped: its last frame\))?", drawn["title"])
             assert title is not None, drawn
             assert title.group(1) == name and int(title.group(2)) == stops[name], (drawn, stops)
