@@ -16,7 +16,10 @@ reproducing the same run even if a default changes later. A URL value that does 
 app does not know, is ignored with a one-line problem message, never a traceback.
 
 UNLEARN_TRAIN_EPOCHS (environment) shortens the original model's training recipe: the browser test and
-the benchmarks use it to stay within their time budgets; users never need it.
+the benchmarks use it to stay within their time budgets; users never need it. UNLEARN_TRAIN_SIZE
+(environment) trains on that many training images (DataConfig.train_size, the CLI's --train-size): a small
+budget for a real dataset (the Fashion-MNIST preset test; a quick look on a slow CPU). Neither is in the URL:
+they are the server's, not a link's.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from unlearn_core.settings import Setting, check_settings, setting, settings
 from unlearn_core.splits import PROBE_SIZE
 
 TRAIN_EPOCHS_ENV = "UNLEARN_TRAIN_EPOCHS"
+TRAIN_SIZE_ENV = "UNLEARN_TRAIN_SIZE"
 PRESET_KEY = "preset"        # a URL key the sidebar reads (the preset a link opens with); not a setting
 # Forget settings that only one mode uses. The other mode's value stays in the URL (switching back
 # restores it) but reaches the engine as its default, so it cannot split the model and map caches.
@@ -105,7 +109,7 @@ class AppConfig:
         return replace(self.hyper, seed=self.forget.seed, probe_every=self.view.frame_every)
 
     def experiment(self) -> Experiment:
-        return Experiment(data=self.data, forget=self.forget_config(), model=self.model,
+        return Experiment(data=training_data(self.data), forget=self.forget_config(), model=self.model,
                           train=train_recipe(self.data.dataset, _device_type(self.device)),
                           unlearn=self.unlearn_config(), device=self.device)
 
@@ -219,6 +223,17 @@ def train_recipe(dataset: str, device_type: str = "cpu"):
     if not epochs.isdigit() or int(epochs) < 1:
         raise UserInputError(f"{TRAIN_EPOCHS_ENV} must be a whole number >= 1, got {epochs!r}")
     return default_train_config(dataset, device_type, epochs=int(epochs))
+
+
+def training_data(data: DataConfig) -> DataConfig:
+    """`data` with UNLEARN_TRAIN_SIZE's training subset, when it is set (DataConfig.train_size)."""
+    size = os.environ.get(TRAIN_SIZE_ENV)
+    if not size:
+        return data
+    try:
+        return replace(data, train_size=next(s for s in settings(DataConfig) if s.name == "train_size").parse(size))
+    except UserInputError as err:
+        raise UserInputError(f"{TRAIN_SIZE_ENV}: {err}") from None
 
 
 def _device_type(device: str) -> str:

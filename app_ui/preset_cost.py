@@ -114,6 +114,7 @@ def first_visit(exp: Experiment, rate: float) -> FirstVisit | None:
     if exp.data.dataset not in DATA_FACTS:
         return None
     _, classes, samples = DATA_FACTS[exp.data.dataset]
+    samples = min(samples, exp.data.train_size or samples)        # a training subset (UNLEARN_TRAIN_SIZE)
     one = _sample_flops(exp.model, exp.data.dataset, exp.device)
     epochs = exp.train_config().epochs
     forget = samples // classes if exp.forget.mode == "class" else exp.forget.count

@@ -37,6 +37,12 @@ class DataConfig:
                                    "~/.cache/unlearn/data).", url="-")
     download: bool = setting(False, "Fetch missing torchvision dataset files (never done implicitly).", url="-")
     split_seed: int = 0            # seeds the train/test split of datasets that ship without one (digits)
+    # A smaller training set for a quick look on a CPU (and for the tests and benchmarks of the real files): the
+    # app takes it from $UNLEARN_TRAIN_SIZE (app_ui/app_config.py), not from its URL or sidebar.
+    train_size: int = setting(0, "Use at most this many training images, drawn class by class in proportion "
+                              "with the split seed; the forget set, the original and the retrain reference all "
+                              "come from them (0: every training image). Fewer images train faster, to a lower "
+                              "accuracy.", low=0, url="-")
 
     def validate(self) -> None:
         check_settings(self)

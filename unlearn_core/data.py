@@ -16,6 +16,9 @@ asked. `mini-imagenet` reads an image folder:
     <data_dir>/mini-imagenet/test/<class name>/<image>.{jpg,png}
 
 (the same class folders under both), resized to 84x84 as in the few-shot literature.
+
+`DataConfig(train_size=N)` keeps at most N of the training images (`training_subset`: each class in proportion, drawn
+with the split seed); the test set stays whole.
 """
 from __future__ import annotations
 
@@ -64,7 +67,28 @@ def to_float(x: torch.Tensor) -> torch.Tensor:
 def load_dataset(cfg: DataConfig) -> ImageData:
     if cfg.dataset not in DATASETS:
         raise UserInputError(f"unknown dataset {cfg.dataset!r}; valid: {', '.join(DATASETS)}")
-    return DATASETS[cfg.dataset](cfg)
+    data = DATASETS[cfg.dataset](cfg)
+    return training_subset(data, cfg.train_size, cfg.split_seed) if cfg.train_size else data
+
+
+def training_subset(data: ImageData, size: int, seed: int) -> ImageData:
+    """`size` of data's training images (all of them when it has no more), each class's share kept (largest remainders round it), drawn with
+    `seed`, in their original order; the test set unchanged, mean and std those of the images kept."""
+    labels = data.train_y.numpy()
+    if size >= len(labels):
+        return data
+    if size < data.num_classes:
+        raise UserInputError(f"train size must be at least {data.num_classes} (an image a class of {data.name}), "
+                             f"got {size}")
+    counts = np.bincount(labels, minlength=data.num_classes)
+    exact = counts * size / len(labels)
+    quota = np.floor(exact).astype(int)
+    quota[np.argsort(quota - exact, kind="stable")[:size - quota.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    kept = np.sort(np.concatenate([rng.choice(np.flatnonzero(labels == c), n, replace=False)
+                                   for c, n in enumerate(quota)]))
+    return image_data_from_arrays(data.name, data.train_x[kept].numpy(), labels[kept], data.test_x.numpy(),
+                                  data.test_y.numpy(), data.class_names)
 
 
 def image_data_from_arrays(name, train_x, train_y, test_x, test_y, class_names) -> ImageData:

@@ -6,10 +6,10 @@
 
 Both use the same recipe (cross-entropy, SGD with momentum, a cosine or one-cycle learning rate; on a
 CUDA GPU the fast recipe of configs.GPU_TRAIN_DEFAULTS); retrain trains on D^r_tr alone from a fresh
-initialisation with the same seed. A cache file is keyed by a hash of
-everything that determines the weights (dataset, split seed, model, recipe and, for retrain, the
-forget set). It is written atomically (temporary file, then rename) and read with
-torch.load(weights_only=True), so a cache file can never run code.
+initialisation with the same seed. A cache file is keyed by a hash of everything that determines the
+weights (dataset, split seed, training subset, model, recipe and, for retrain, the forget set). It is
+written atomically (temporary file, then rename) and read with torch.load(weights_only=True), so a cache
+file can never run code.
 
 Each file carries a record of how it was made (the JSON configuration whose hash is its key) and the
 sha256 of its weights' bytes; a file whose record, key or weights hash does not match is refused with a
@@ -163,6 +163,8 @@ def cache_record(kind: str, data_cfg: DataConfig, model_cfg: ModelConfig, train_
     payload = {
         "format": CACHE_FORMAT, "kind": kind, "compute": compute_tag(device),
         "dataset": data_cfg.dataset, "split_seed": data_cfg.split_seed,
+        # Only when set (a subset of the training images): every model cached before it existed keeps its key.
+        **({"train_size": data_cfg.train_size} if data_cfg.train_size else {}),
         "model": config_dict(model_cfg), "train": _recipe_record(train_cfg),
         "forget": None if forget_train is None else hashlib.sha256(np.asarray(forget_train, np.int64).tobytes()).hexdigest(),
     }
