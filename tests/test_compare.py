@@ -20,7 +20,8 @@ def short_recipe():
     the original model that `class_prep` already put in the session's cache."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(configs.DATASET_TRAIN_DEFAULTS, "digits",
-                      {"epochs": TINY_TRAIN.epochs, "lr": TINY_TRAIN.lr, "batch_size": TINY_TRAIN.batch_size})
+                      {**configs.DATASET_TRAIN_DEFAULTS["digits"], "epochs": TINY_TRAIN.epochs})
+        assert configs.default_train_config("digits") == TINY_TRAIN
         yield
 
 

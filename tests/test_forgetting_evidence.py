@@ -15,8 +15,7 @@ from unlearn_core.configs import DATASET_TRAIN_DEFAULTS, default_train_config
 def tiny_recipe(monkeypatch, class_prep):
     """The CLI's digits recipe pointed at the conftest's short one: it finds the session's cached models."""
     tiny = class_prep.exp.train
-    monkeypatch.setitem(DATASET_TRAIN_DEFAULTS, "digits",
-                        {"epochs": tiny.epochs, "lr": tiny.lr, "batch_size": tiny.batch_size})
+    monkeypatch.setitem(DATASET_TRAIN_DEFAULTS, "digits", {**DATASET_TRAIN_DEFAULTS["digits"], "epochs": tiny.epochs})
     assert default_train_config("digits") == tiny
 
 

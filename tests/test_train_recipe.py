@@ -117,3 +117,32 @@ def test_older_cache_files_are_still_found_under_the_default_recipe():
     fast = json.loads(cache_record("original", DataConfig(), ModelConfig(),
                                    TrainConfig(epochs=1, batch_size=256, schedule="onecycle")))
     assert fast["train"]["schedule"] == "onecycle"
+
+
+def test_the_digits_default_takes_a_third_of_the_old_recipes_steps_and_no_label_smoothing(digits):
+    """Issue 22: the digits original trains in at most a third of the 30-epoch cosine recipe's steps
+    (bench/train_recipe.py measures time and accuracy), without label smoothing, which caps the confidence on
+    training images that sample-mode unlearning and its membership attack rely on."""
+    old, new = TrainConfig(epochs=30, lr=0.05, batch_size=64), default_train_config("digits")
+    per_epoch = lambda cfg: -(-len(digits.train_y) // cfg.batch_size)
+    assert 3 * new.epochs * per_epoch(new) <= old.epochs * per_epoch(old)
+    assert new.label_smoothing == 0.0
+
+
+def test_an_original_cached_under_the_old_digits_recipe_is_never_read_for_the_new_one(digits, tmp_path, monkeypatch):
+    from unlearn_core import training
+
+    old, new = TrainConfig(epochs=30, lr=0.05, batch_size=64), default_train_config("digits")
+    record = cache_record("original", DataConfig(), ModelConfig(), old)
+    torch.manual_seed(0)
+    training._save_atomic(tmp_path / f"{training.key_of(record)}.pt", training.key_of(record), record,
+                          build_model(ModelConfig(), digits), 1.0)
+    assert training.get_original(DataConfig(), ModelConfig(), old, data=digits, device="cpu",
+                                 cache_dir=tmp_path).from_cache            # found under the recipe it was made with
+
+    def trains(*args, **kwargs):
+        raise RuntimeError("trains afresh")
+
+    monkeypatch.setattr(training, "_train", trains)
+    with pytest.raises(RuntimeError, match="trains afresh"):                # the new recipe's key: not that file
+        training.get_original(DataConfig(), ModelConfig(), new, data=digits, device="cpu", cache_dir=tmp_path)

@@ -154,10 +154,12 @@ class UnlearnConfig:
 # Where the paper's values do not terminate within its round cap, per (dataset, mode). Anything not
 # listed uses UnlearnConfig()'s paper defaults; `default_unlearn_config(..., paper=True)` ignores this.
 DATASET_UNLEARN_DEFAULTS: dict[tuple[str, str], dict] = {
-    # Measured on digits with the small CNN (3 seeds each; regenerate with `python bench/tune_digits.py`): at lr 1e-3
-    # the class-5 forget set (3 batches of 64) needs ~5 rounds, past the paper's cap of 3. At lr 1e-2
-    # every seed terminates within 2 rounds; lambda_CE 3 (the paper's finding: the CE term holds the
-    # remaining data in place) keeps remaining-test accuracy within 0.6 points of the original's.
+    # Measured on digits with the small CNN (3 seeds each; regenerate with `python bench/tune_digits.py`), on the
+    # 30-epoch original (the digits recipe until issue 22): at lr 1e-3 the class-5 forget set (3 batches of 64)
+    # needs ~5 rounds, past the paper's cap of 3. At lr 1e-2 every seed terminates within 2 rounds; lambda_CE 3
+    # (the paper's finding: the CE term holds the remaining data in place) kept remaining-test accuracy within
+    # 0.6 points of the original's. On the 10-epoch original (docs/RESULTS.md, class table, 5 seeds): 12-16
+    # steps, within 1.6 points on average, 3.1 at most; not re-tuned.
     # The app draws the curves from these evaluations, so digits tests every 4 steps, not once a round.
     ("digits", "class"): {"lr": 1e-2, "lambda_ce": 3.0, "batch_size": 64, "eval_every": 4},
     # Sample mode's stopping test compares two accuracies that move together; evaluating every step
@@ -168,7 +170,7 @@ DATASET_UNLEARN_DEFAULTS: dict[tuple[str, str], dict] = {
 DATASET_UNLEARN_DEFAULTS_WHY: dict[tuple[str, str], str] = {
     ("digits", "class"): "at the paper's lr 1e-3 the class-5 forget set needs about 5 rounds, past the paper's cap "
                          "of 3; at 1e-2 every seed terminates within 2 rounds, and λ_CE = 3 keeps remaining-test "
-                         "accuracy within 0.6 points of the original's.",
+                         "accuracy within 1.6 points of the original's on average (at most 3.1, 5 seeds).",
     ("digits", "sample"): "the sample-mode stopping test compares two accuracies that move together; evaluating "
                           "every step with smaller forget batches stops it before utility dips.",
 }
@@ -180,9 +182,16 @@ def default_unlearn_config(dataset: str, mode: str = "class", paper: bool = Fals
     return replace(UnlearnConfig(), **{**base, **overrides})
 
 
-# Training recipes per dataset: digits is tiny, so a few seconds of CPU training reach ~98%.
+# Training recipes per dataset: digits is tiny, so a few seconds of CPU training reach ~99%.
 DATASET_TRAIN_DEFAULTS: dict[str, dict] = {
-    "digits": {"epochs": 30, "lr": 0.05, "batch_size": 64},
+    # digits (issue 22): one-cycle to lr 0.05 with Nesterov momentum, 10 epochs (230 steps), no label smoothing.
+    # `python -m bench.train_recipe --digits` (5 training seeds, side by side in one run, one thread, 2 shared
+    # cores): 2.63 s a model against 8.28 s for the 30-epoch cosine recipe it replaces (690 steps), 0.32x; test
+    # accuracy 99.28% mean / 99.17% min against 99.05% / 98.61%; 100% on the training set for both. Label
+    # smoothing (0.1 at lr 0.2: 99.72% / 99.44%; even 0.02) caps the confidence on the images a model saw: the
+    # paper's membership attack then calls about 70% of a sample forget set "member", against 97.8% without, and
+    # sample unlearning has less memorisation to remove.
+    "digits": {"epochs": 10, "lr": 0.05, "batch_size": 64, "schedule": "onecycle", "nesterov": True},
     "mnist": {"epochs": 5, "lr": 0.05, "batch_size": 128},
     # Fashion-MNIST on a CPU: the fast recipe's shape at batch 128, 2 epochs (938 steps): 91.4% test accuracy
     # (one thread, seed 0; bench/fashion_recipe.py and README). A step of the small CNN (which pools early on

@@ -1,7 +1,8 @@
 """Retrain: the gold standard, run as a method so that its curve, time and metrics sit beside the others.
 
 A fresh initialisation (seeded with the run's seed) trained with cross-entropy on D^r_tr alone, with
-the original model's recipe (training.train_steps: SGD, momentum, weight decay, cosine learning rate):
+the original model's recipe (training.train_steps: SGD, momentum, weight decay, and the dataset's schedule,
+label smoothing and Nesterov setting on this kind of device, configs.default_train_config):
 exact unlearning, as in every unlearning paper since Cao & Yang, "Towards Making Systems Forget with
 Machine Unlearning" (IEEE S&P 2015). One Update per optimiser step; a round is one epoch.
 
@@ -15,6 +16,7 @@ never seen the forget class, long before it is a usable classifier.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
@@ -50,7 +52,9 @@ def updates(model: torch.nn.Module, data: ImageData, split: Split, cfg: UnlearnC
     # runner's model object, which is the one it evaluates.
     fresh = build_model(model.model_config, data)
     model.load_state_dict(fresh.state_dict())
-    recipe = TrainConfig(epochs=cfg.max_rounds, lr=cfg.lr, momentum=cfg.momentum, batch_size=cfg.batch_size,
-                         weight_decay=TrainConfig().weight_decay, seed=cfg.seed)
+    # The recipe's shape (schedule, label smoothing, Nesterov, weight decay) is the dataset's, as for the
+    # cached retrain reference; the UnlearnConfig carries its budget, learning rate, momentum and batch.
+    recipe = replace(default_train_config(data.name, device.type), epochs=cfg.max_rounds, lr=cfg.lr,
+                     momentum=cfg.momentum, batch_size=cfg.batch_size, seed=cfg.seed)
     for epoch, loss in train_steps(model, data, split.remain_train, recipe, device):
         yield Update(epoch, {"CE": loss.item()})
