@@ -31,9 +31,11 @@ WATCH_STEPS = """() => { window.__shown = []; const el = document.querySelector(
   const note = () => { const s = Number(el.getAttribute('data-step'));
     if (window.__shown[window.__shown.length - 1] !== s) window.__shown.push(s); };
   note(); new MutationObserver(note).observe(el, {attributes: true, attributeFilter: ['data-step']}); }"""
-# The page has finished its own work: the results' wall-clock line is there, no progress bar polls a
-# background job, no element waits to be replaced by a rerun, and the player is stopped at its end.
+# The page has finished its own work: the results' wall-clock line is there, the evidence (relearning test and
+# probe) is drawn (its per-sample privacy button shows once they are), no progress bar polls a background job, no
+# element waits to be replaced by a rerun, and the player is stopped at its end.
 SETTLED = """() => document.body.innerText.includes('Wall-clock:') && !document.querySelector('[data-testid=stProgress]')
+  && document.body.innerText.includes('Compute per-sample privacy')
   && !document.querySelector('[data-stale=true]')
   && document.querySelector('.unlearn-status').getAttribute('data-state') === 'stopped'"""
 
