@@ -35,6 +35,14 @@ from .jobs.background import Job
 from .presets import FIRST_PRESET, preset_by_id
 
 ENV = "UNLEARN_WARM_UP"          # "0": no warm-up (the tests' servers: they prepare what each test needs)
+# How long the warm-up lets the first page finish drawing before it loads the engine. The script's run is over well
+# before the browser has drawn the page: the browser then still asks this server for the code of each kind of
+# element it shows (Streamlit's frontend loads it per element type), and importing torch in this process holds
+# the GIL for about a second, which delayed those files. The Start page's first render on a fresh server: 3.0-3.8 s
+# with the warm-up starting at once, 2.3-3.2 s with this wait; a bare one-button Streamlit page 1.3-1.5 s (4 fresh
+# servers each, alternating, 2 shared cores, load average 4-7; what `python -m bench.first_minute --start-page`
+# times). A click meanwhile starts its own preparation at once; UMAP's compile (a subprocess) does not wait.
+FIRST_PAGE_GRACE_S = 2.0
 
 
 def first_story() -> AppConfig:
@@ -47,6 +55,8 @@ def warm_up_first_story(job: Job, compiling: threading.Thread, story_ready: Call
     `story_ready()` is called once the story's map is ready (or cannot be)."""
     # The engine (torch, scikit-learn) loads here, in the warm-up's thread, once the first page is drawn: the Start
     # page itself imports none of it (issue 22), so it never waits for this import.
+    job.set_phase("letting the first page finish drawing")
+    job.sleep(FIRST_PAGE_GRACE_S)
     from .jobs.resources import prepare_job, reference_job
 
     cfg = first_story()

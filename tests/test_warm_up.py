@@ -3,6 +3,7 @@ Start page says what it is doing; UMAP's compiled code is cached on disk (unlear
 Driven step by step: the warm-up's Job is waited on, never timed."""
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from streamlit.testing.v1 import AppTest
@@ -35,6 +36,7 @@ def test_the_warm_up_prepares_the_job_that_the_start_button_shares(monkeypatch, 
     story = warm_up.first_story()
     small = replace(story, view=replace(story.view, points=int(SMALL_MAP)))    # a small map: a quick fit
     monkeypatch.setattr(warm_up, "first_story", lambda: small)
+    monkeypatch.setattr(warm_up, "FIRST_PAGE_GRACE_S", 0.0)       # no browser here to let finish drawing
     runner = warm_up.WarmUp()
     monkeypatch.setenv(warm_up.ENV, "1")
     runner.start()                    # the map's code compiles (here: loads from numba's cache) in a subprocess
@@ -43,6 +45,19 @@ def test_the_warm_up_prepares_the_job_that_the_start_button_shares(monkeypatch, 
     assert runner.status().startswith("The first story is ready")
     prepared = prepare_job(small.prep_key(), small.view.points)       # what a click now finds: done, no new work
     assert prepared.done and prepared.ok and reference_job(small.prep_key(), prepared.result.prep).ok
+
+
+def test_the_warm_up_lets_the_first_page_draw_and_a_cancel_ends_that_wait_at_once(monkeypatch):
+    monkeypatch.setattr(warm_up, "FIRST_PAGE_GRACE_S", 3600.0)
+
+    def story_asked_for():
+        raise AssertionError("the warm-up went on to the story")
+    monkeypatch.setattr(warm_up, "first_story", story_asked_for)
+    job = Job("warm-up", lambda job: warm_up.warm_up_first_story(job, threading.Thread(), lambda: None)).start()
+    while job.phase != "letting the first page finish drawing":
+        assert not job.wait(0.05), job.why_not_ok        # it waits for the page, it does not end
+    job.cancel("the server is exiting")
+    assert job.wait(60) and not job.ok and "the server is exiting" in job.why_not_ok     # not the story's error
 
 
 def test_the_warm_up_is_off_when_the_environment_says_so(monkeypatch):

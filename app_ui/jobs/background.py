@@ -164,6 +164,11 @@ class Job:
         if self._cancelled.is_set():
             raise JobCancelled(self._cancel_reason)
 
+    def sleep(self, seconds: float) -> None:
+        """Inside this job's work: wait `seconds`, ending at once (JobCancelled) if the job is cancelled meanwhile."""
+        self._cancelled.wait(seconds)
+        self.check_cancelled()
+
     def wait_for(self, other: "Job", poll: float = 0.1) -> None:
         """Inside this job's work: wait until `other` is done, ending at once (JobCancelled) if this job is
         cancelled meanwhile, so that a Cancel pressed while it waits (Compare waiting for the retrain
