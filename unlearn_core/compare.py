@@ -8,18 +8,21 @@
 
 Each run's report is `run`'s JSON object (experiment.build_report) with `method` naming the method, so
 `python -m unlearn_core compare ... --out cmp.json` writes {"runs": [report, ...]}, one per method and
-seed. The original's and the retrain reference's metrics are computed once per seed and shared by all
+seed, rewritten after every finished run with "complete" and "planned" (compare_file.py); `--resume` keeps the
+runs in it (compare_methods' `skip`) once resume_mismatch() found each one the run this comparison would
+make. The original's and the retrain reference's metrics are computed once per seed and shared by all
 methods of that seed. Every method starts from its own defaults (baselines.method_unlearn_config) with
 the run options' hyperparameters, when given, laid over every method alike.
 """
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from .baselines import METHOD_TITLES, method_unlearn_config
-from .configs import UnlearnConfig
+from .configs import UnlearnConfig, config_dict
 from .errors import UserInputError
 from .evidence import EVIDENCE_LABELS, evidence_row, steps_for_mean
 from .experiment import Experiment, MethodRun, Prepared, prepare, reference, run_method
@@ -70,14 +73,10 @@ def method_config(prep: Prepared, method: str, paper: bool = False, **overrides)
     return method_unlearn_config(method, exp.data.dataset, exp.forget.mode, paper=paper, **overrides)
 
 
-def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
-                    paper: bool = False, on_run: Callable[[MethodRun], None] | None = None,
-                    on_start: Callable[[int, str], None] | None = None,
-                    per_method: dict[str, dict] | None = None) -> list[MethodRun]:
-    """Every method on every seed (a seed draws the forget set and seeds the unlearning), each from its
-    own defaults with `overrides` laid over all alike, then `per_method[method]` (tuning.tune_methods'
-    choices). Every configuration is built and checked before anything is trained; the retrain reference
-    is built once per seed and shared by its methods."""
+def method_configs(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
+                   paper: bool = False, per_method: dict[str, dict] | None = None) -> dict[int, dict[str, UnlearnConfig]]:
+    """{seed: {method: config}}: each method's defaults with `overrides` laid over all alike, then
+    `per_method[method]` (tuning.tune_methods' choices), seeded with the seed; every one checked."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise UserInputError(f"unknown method {unknown[0]!r}; valid: {', '.join(METHODS)}")
@@ -87,15 +86,34 @@ def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int
     configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper, **{
         **(overrides or {}), **per_method.get(m, {}), "seed": seed}) for m in methods}
                for seed in seeds}
-    for per_method in configs.values():
-        for cfg in per_method.values():
+    for by_method in configs.values():
+        for cfg in by_method.values():
             cfg.validate()
+    return configs
+
+
+def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
+                    paper: bool = False, on_run: Callable[[MethodRun], None] | None = None,
+                    on_start: Callable[[int, str], None] | None = None,
+                    per_method: dict[str, dict] | None = None,
+                    skip: Collection[tuple[int, str]] = ()) -> list[MethodRun]:
+    """Every method on every seed (a seed draws the forget set and seeds the unlearning), each from its
+    own defaults with `overrides` laid over all alike, then `per_method[method]` (tuning.tune_methods'
+    choices). Every configuration is built and checked before anything is trained; the retrain reference
+    is built once per seed and shared by its methods. The (seed, method) pairs in `skip` (runs an earlier,
+    interrupted compare finished: `--resume`) are not run, and a seed with nothing left to run is not
+    prepared at all. Returns the runs made, in order."""
+    configs = method_configs(exp, methods, seeds, overrides, paper, per_method)
+    skip = set(skip)
     runs = []
     for seed in seeds:
-        prep = prepare(replace(exp, forget=replace(exp.forget, seed=seed), method=methods[0],
-                               unlearn=configs[seed][methods[0]]))
+        todo = [m for m in methods if (seed, m) not in skip]
+        if not todo:
+            continue
+        prep = prepare(replace(exp, forget=replace(exp.forget, seed=seed), method=todo[0],
+                               unlearn=configs[seed][todo[0]]))
         ref = reference(prep)
-        for method in methods:
+        for method in todo:
             if on_start is not None:
                 on_start(seed, method)
             run = run_method(prep, ref, method, configs[seed][method])
@@ -103,6 +121,37 @@ def compare_methods(exp: Experiment, methods: Sequence[str], seeds: Sequence[int
             if on_run is not None:
                 on_run(run)
     return runs
+
+
+def _plain(value):
+    """A value as it reads back from the JSON file (tuples as lists), for comparing with a stored report."""
+    return json.loads(json.dumps(value))
+
+
+def resume_mismatch(report: dict, exp: Experiment, cfg: UnlearnConfig) -> str | None:
+    """Why a stored run report (from an earlier compare's file) is not the run this comparison would make for
+    its seed and method, in a few words; None when it is. Compared: what the report records of the experiment
+    (dataset, model, mode, the forget set's settings, the training recipe) and the method's hyperparameters, which
+    carry the overrides, --paper-defaults and tuning's choices. Not compared: device, times, outcomes."""
+    seed = report["seed"]
+    forget = {k: v for k, v in report["forget"].items() if k != "size"}
+    expected = {"dataset": exp.data.dataset, "model": exp.model.name, "mode": exp.forget.mode,
+                "forget": _plain(config_dict(replace(exp.forget, seed=seed))),
+                "train": _plain(config_dict(exp.train_config())),
+                "hyperparameters": _plain(config_dict(cfg))}
+    stored = {"dataset": report["dataset"], "model": report["model"], "mode": report["mode"], "forget": forget,
+              "train": report["train"], "hyperparameters": report["hyperparameters"]}
+    for key, want in expected.items():
+        have = stored[key]
+        if have == want:
+            continue
+        if isinstance(want, dict) and isinstance(have, dict):
+            for field in sorted(set(want) | set(have)):
+                if want.get(field, "(none)") != have.get(field, "(none)"):
+                    return (f"{key} {field}: {have.get(field, '(none)')!r} in the file, {want.get(field, '(none)')!r} "
+                            "here")
+        return f"{key}: {have!r} in the file, {want!r} here"
+    return None
 
 
 def reached(report: dict) -> bool:

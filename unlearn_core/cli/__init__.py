@@ -6,7 +6,8 @@
     python -m unlearn_core download cifar10 [--data-dir DIR]
     python -m unlearn_core privacy run.json --models 8      # per-sample privacy of a saved run
 
-Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130. Torch uses
+Bad input gets one line on stderr and exit code 2; an interrupt writes nothing and exits 130 (compare
+--out keeps the runs it finished: its file is rewritten after each, and --resume runs the rest). Torch uses
 as many CPU threads as the process has cores, or $UNLEARN_THREADS.
 
 Reading and checking the arguments imports nothing heavy (these modules import only argparse, the
