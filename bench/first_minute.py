@@ -15,22 +15,32 @@ on empty caches of its own: model cache and map cache (UNLEARN_CACHE_DIR) and nu
   Start page says the first story is ready: the seconds from opening each page to its first map frame.
 Targets (issue 22): click at once at most 30 s, after 30 s at most 15 s, the Start page under 2 s, a new class
 after a restart under 5 s. With --start-page, only the first render: a fresh server on empty caches, the Start
-page opened as soon as it listens, timed as above; once per server.
+page opened as soon as it listens, timed as above; once per server, each beside a fresh server of a bare Streamlit
+page with the same three things to wait for (BARE_APP): what Streamlit's frontend alone costs on this machine.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import tempfile
 import time
 from pathlib import Path
 
 from .common import machine, print_figures
-from .sessions import ARGS, CHROMIUM, MAP_DRAWN, free_port, start_server
+from .sessions import ARGS, CHROMIUM, MAP_DRAWN, ROOT, free_port, start_server
 
 START = "Start: forget one digit"
+# The floor: a page with only what _start_page waits for, served the same way (the app's Streamlit configuration).
+BARE_APP = f"""import streamlit as st
+st.set_page_config(layout="wide")
+with st.sidebar:
+    st.subheader("Experiment")
+st.button({START!r}, type="primary")
+st.subheader("What to look at")
+"""
 READY = "The first story is ready"
 TIMEOUT_MS = 300_000
 
@@ -42,14 +52,24 @@ def fresh_caches():
 
 
 @contextlib.contextmanager
-def server(caches: dict, log_name: str):
+def bare_app():
+    """A folder holding BARE_APP as app.py, with the app's .streamlit/config.toml."""
+    with tempfile.TemporaryDirectory(prefix="unlearn-bare-page-") as tmp:
+        (Path(tmp) / ".streamlit").mkdir()
+        shutil.copy(ROOT / ".streamlit" / "config.toml", Path(tmp) / ".streamlit" / "config.toml")
+        (Path(tmp) / "app.py").write_text(BARE_APP)
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
+def server(caches: dict, log_name: str, app_dir: Path = ROOT):
     """A server on `caches`; yields (base URL, the monotonic time it started listening)."""
     port = free_port()
     env = dict(os.environ, OMP_NUM_THREADS="1", **caches)
     for inherited in ("UNLEARN_TRAIN_EPOCHS", "UNLEARN_WARM_UP"):    # the default recipe, the warm-up on
         env.pop(inherited, None)
     with open(Path(caches["UNLEARN_CACHE_DIR"]).parent / log_name, "w") as log:
-        proc = start_server(port, log, env)
+        proc = start_server(port, log, env, app_dir)
         listening = time.monotonic()
         try:
             yield f"http://127.0.0.1:{port}", listening
@@ -137,15 +157,19 @@ def new_class_after_restart(browser) -> dict:
 
 
 def start_page_renders(browser, servers: int) -> dict:
-    """The Start page's first render on `servers` fresh servers, each on empty caches of its own."""
-    renders, loads = [], []
-    for _ in range(servers):
-        with fresh_caches() as caches, server(caches, "streamlit.log") as (base, _):
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            renders.append(round(_start_page(page, base), 2))
+    """The Start page's first render on `servers` fresh servers, each on empty caches of its own, each followed by
+    a fresh server of the bare page."""
+    renders, bare, loads = [], [], []
+    with bare_app() as bare_dir:
+        for _ in range(servers):
+            for app_dir, times in ((ROOT, renders), (bare_dir, bare)):
+                with fresh_caches() as caches, server(caches, "streamlit.log", app_dir) as (base, _):
+                    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+                    times.append(round(_start_page(page, base), 2))
+                    page.close()
             loads.append(_load())
-            page.close()
-    return {"start_page_first_render_s": renders, "load_average_1min_then": loads}
+    return {"start_page_first_render_s": renders, "bare_streamlit_page_first_render_s": bare,
+            "load_average_1min_then": loads}
 
 
 @contextlib.contextmanager
@@ -165,7 +189,8 @@ def measure_start_page(servers: int = 3) -> dict:
         renders = start_page_renders(browser, servers)
     return {"description": "The Start page's first render on a fresh server (empty caches, the warm-up on), "
                            "opened as soon as the server listens: the seconds until the Start button, the last "
-                           "card and the sidebar are drawn; one figure per server.",
+                           "card and the sidebar are drawn; one figure per server. Beside each, a fresh server "
+                           "of a bare Streamlit page with only those three things (BARE_APP): the frontend's floor.",
             "command": f"python -m bench.first_minute --start-page --servers {servers}", **renders,
             "target_s": 2, "machine": machine()}
 

@@ -202,12 +202,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log, env: dict) -> subprocess.Popen:
-    """`streamlit run app.py` on `port` with the environment `env`; returns once the port accepts connections."""
+def start_server(port: int, log, env: dict, cwd: Path = ROOT) -> subprocess.Popen:
+    """`streamlit run app.py` (the one in `cwd`) on `port` with the environment `env`; returns once the port accepts
+    connections."""
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
