@@ -24,6 +24,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, prepare  # noqa: E402
+from unlearn_core import configs  # noqa: E402
 from unlearn_core.configs import default_train_config  # noqa: E402
 
 
@@ -43,6 +44,17 @@ def isolated_cache(tmp_path_factory):
 # cuts it (app_testing.TINY_EPOCHS), so the app's tests find these models in the cache. The small CNN reaches
 # about 99% on digits in about a second, enough to unlearn from.
 TINY_TRAIN = default_train_config("digits", epochs=6)
+
+
+@pytest.fixture(scope="module")
+def short_recipe():
+    """The CLI trains with the dataset's recipe; on digits make it the fixtures' short one, so the CLI finds
+    the original model that `class_prep` already put in the session's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(configs.DATASET_TRAIN_DEFAULTS, "digits",
+                      {**configs.DATASET_TRAIN_DEFAULTS["digits"], "epochs": TINY_TRAIN.epochs})
+        assert configs.default_train_config("digits") == TINY_TRAIN
+        yield
 
 
 @pytest.fixture(scope="session")

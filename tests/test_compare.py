@@ -5,24 +5,11 @@ import json
 
 import pytest
 
-from unlearn_core import cli, configs
+from unlearn_core import cli
 from unlearn_core.compare import format_table, summarise, winner
 from unlearn_core.experiment import reference, run_method
 
-from conftest import TINY_TRAIN
-
 TINY_OPTIONS = ["--device", "cpu", "--max-steps", "4", "--eval-every", "2"]
-
-
-@pytest.fixture(scope="module")
-def short_recipe():
-    """The CLI trains with the dataset's recipe; on digits make it the fixtures' short one, so the CLI finds
-    the original model that `class_prep` already put in the session's cache."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(configs.DATASET_TRAIN_DEFAULTS, "digits",
-                      {**configs.DATASET_TRAIN_DEFAULTS["digits"], "epochs": TINY_TRAIN.epochs})
-        assert configs.default_train_config("digits") == TINY_TRAIN
-        yield
 
 
 @pytest.fixture(scope="module")

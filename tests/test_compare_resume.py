@@ -7,10 +7,8 @@ import json
 
 import pytest
 
-from unlearn_core import cli, compare, configs
+from unlearn_core import cli, compare
 from unlearn_core.compare import format_table, summarise
-
-from conftest import TINY_TRAIN
 
 TINY_OPTIONS = ["--device", "cpu", "--max-steps", "4", "--eval-every", "2"]
 METHODS = "contrastive,random_labels"
@@ -18,17 +16,6 @@ PLANNED = [(0, "contrastive"), (0, "random_labels"), (1, "contrastive"), (1, "ra
 # What a run reports that does not depend on the clock.
 TIMED = ("seconds", "speedup", "retrain_seconds", "original_seconds", "retrain_seconds_source", "cost", "history",
          "stop_reason")
-
-
-@pytest.fixture(scope="module")
-def short_recipe():
-    """The CLI trains with the dataset's recipe; on digits make it the fixtures' short one, so the CLI finds
-    the original model that `class_prep` already put in the session's cache."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(configs.DATASET_TRAIN_DEFAULTS, "digits",
-                      {**configs.DATASET_TRAIN_DEFAULTS["digits"], "epochs": TINY_TRAIN.epochs})
-        assert configs.default_train_config("digits") == TINY_TRAIN
-        yield
 
 
 @pytest.fixture(autouse=True)
