@@ -11,7 +11,8 @@ the Start page itself, so on a laptop the first page load is the server's first 
 
 From the first run of app.py: UMAP's code compiles in a separate process (compiled_umap: 30 s on a fresh machine,
 3 s once its disk cache holds it), on the other core while the first page draws and the original trains. Then,
-once the first page is drawn, in one Job:
+once the first page is drawn (and FIRST_PAGE_GRACE_S later: the browser is still fetching the page's code),
+in one Job:
 1. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the
    original trained or loaded, the map laid out, the optimiser warmed up. A job that this device estimates at
    minutes waits for a user's Start, as for any session: the warm-up then leaves it alone;
