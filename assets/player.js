@@ -552,11 +552,12 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
       const k = Math.min(frames.length, 32);
       for (let j = 0; j < k; j++) picks.push(unlearnDecodeMap(frames[Math.round((j * (frames.length - 1)) / (k - 1))], st));
     }
+    // The scene keeps the target it was made with: a feed may replace S.target before the next paint.
     const T = S.target;
     if (T && T.xy && !S.targetXY) S.targetXY = unlearnXY(T.xy, st.bounds, T.rows.length);
-    const stars = T && S.targetXY ? T.rows.map((_, k) => k).filter((k) => ok(S.targetXY, k)) : [];
+    const txy = T ? S.targetXY : null, stars = txy ? T.rows.map((_, k) => k).filter((k) => ok(txy, k)) : [];
     const colour = (i) => byOverlay() ? overlayColour(S.overlay.scores[i]) : st.colors[m.pred[i]] || "#888";
-    return { m, m0, rest, forget, picks, stars, ok, colour, starts: forget.filter((i) => ok(m0, i)),
+    return { m, m0, rest, forget, picks, stars, target: T, txy, ok, colour, starts: forget.filter((i) => ok(m0, i)),
              sel: S.selected != null && ok(m, S.selected) ? S.selected : null,
              title: `${lane.title || ""}: step ${f ? f.step : s}` + (stopped ? " (stopped: its last frame)" : "") };
   }
@@ -607,8 +608,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const { px, py } = mapTransform(mp), st = S.static, out = [];
     for (const i of sc.rest) out.push({ probe: i, kind: "remaining", x: px(pos.x[i]), y: py(pos.y[i]),
       colour: st.colors[st.labels[i]], text: () => hoverText(i, sc.m) });
-    const T = S.target;
-    for (const k of sc.stars) out.push({ probe: T.rows[k], kind: "target", x: px(S.targetXY.x[k]), y: py(S.targetXY.y[k]),
+    const T = sc.target, txy = sc.txy;
+    for (const k of sc.stars) out.push({ probe: T.rows[k], kind: "target", x: px(txy.x[k]), y: py(txy.y[k]),
       colour: st.colors[T.pred[k]] || "#888",
       text: () => `retrained model: predicted ${unlearnEsc(st.class_names[T.pred[k]] ?? T.pred[k])}` });
     for (const i of sc.forget) out.push({ probe: i, kind: "forget sample", x: px(pos.x[i]), y: py(pos.y[i]),
@@ -643,10 +644,10 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     drawMarks(ctx, sc.starts, (i) => [px(sc.m0.x[i]), py(sc.m0.y[i])], "circle", sty.start_point || 5,
               () => "rgba(60,60,60,0.6)", 0, { width: tw });
     drawMarks(ctx, sc.rest, at, "circle", sty.point || 6, (i) => st.colors[st.labels[i]], 0.45, null);
-    const T = S.target, fp = sty.forget_point || 10;
+    const T = sc.target, txy = sc.txy, fp = sty.forget_point || 10;
     if (sc.stars.length) {
       ctx.globalAlpha = 0.8;
-      drawMarks(ctx, sc.stars, (k) => [px(S.targetXY.x[k]), py(S.targetXY.y[k])], "star", Math.round(fp * 1.15),
+      drawMarks(ctx, sc.stars, (k) => [px(txy.x[k]), py(txy.y[k])], "star", Math.round(fp * 1.15),
                 (k) => st.colors[T.pred[k]] || "#888", 1, { width: 0.8, color: "#333" });
       ctx.globalAlpha = 1;
     }
