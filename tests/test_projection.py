@@ -2,6 +2,9 @@
 land where their new embedding belongs, and the on-disk layout cache."""
 from __future__ import annotations
 
+import sys
+import threading
+
 import numpy as np
 import pytest
 
@@ -135,3 +138,22 @@ def test_the_map_of_a_prepared_experiment_separates_the_forget_class(class_prep)
     # The fives form their own cluster: every other class's centre is farther away than the fives' spread.
     assert (np.linalg.norm(others - fives, axis=1) > 2 * spread).all()
     assert map_for(prep).layout.tobytes() == proj.layout.tobytes()        # the second call reads the cache
+
+
+
+def test_a_fit_in_a_child_without_pynndescent_gives_the_layout_of_a_fit_here(monkeypatch):
+    # While the compile's pynndescent half is not on disk yet, fit_layout fits in a child process that imports
+    # umap with empty pynndescent stand-ins (compiled_umap.py): the map must not depend on where it was fitted.
+    from unlearn_core import compiled_umap
+
+    emb, _, _ = _clusters()
+    here = compiled_umap.fit_layout(emb, 15, 0.99, 0)          # no compile running: fitted in this process
+    child = compiled_umap._fit_in_child(emb, 15, 0.99, 0)
+    assert child is not None and np.array_equal(child, here)
+
+    # The route: pynndescent's half still compiling and umap not loaded here -> the child.
+    calls = []
+    monkeypatch.setattr(compiled_umap, "_fit_in_child", lambda *args: calls.append(args) or child)
+    monkeypatch.setitem(compiled_umap._half_on_disk, "pynndescent", threading.Event())      # not set: compiling
+    monkeypatch.delitem(sys.modules, "umap")
+    assert compiled_umap.fit_layout(emb, 15, 0.99, 0) is child and len(calls) == 1

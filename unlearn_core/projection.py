@@ -105,9 +105,7 @@ def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
     """Fit UMAP on the reference embeddings [P, D]; anchors: bool [P], the rows that align later frames
     (None: all). The first fit in a process loads umap's compiled code from the disk cache (about 3 s), or
     compiles it when the cache is empty (tens of seconds; compiled_umap.py)."""
-    from .compiled_umap import load_umap, make_reducer
-
-    umap = load_umap()      # slow (numba, scikit-learn): only the map needs it
+    from .compiled_umap import fit_layout     # slow (numba, scikit-learn): only the map needs it
 
     reference = np.ascontiguousarray(reference, dtype=np.float32)
     if len(reference) < 4:
@@ -115,8 +113,7 @@ def fit_projection(reference: np.ndarray, anchors: np.ndarray | None = None,
     anchors = np.ones(len(reference), bool) if anchors is None else np.asarray(anchors, bool)
     if anchors.shape != (len(reference),) or not anchors.any():
         raise ValueError("anchors must be a bool mask over the reference rows with at least one True")
-    reducer = make_reducer(umap, len(reference), settings.n_neighbors, settings.min_dist, settings.seed)
-    layout = reducer.fit_transform(reference)
+    layout = fit_layout(reference, settings.n_neighbors, settings.min_dist, settings.seed)
     return MapProjection(reference, np.asarray(layout, dtype=np.float32), anchors, settings)
 
 
