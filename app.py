@@ -27,21 +27,42 @@ st.set_page_config(page_title="Contrastive unlearning, live", page_icon=":materi
 
 pages = app_pages()
 page = st.navigation(pages, position="hidden")
+START_PAGE = pages[0]
+
+
+def run_page() -> None:
+    try:
+        with inside_app():
+            page.run()
+    finally:
+        # Once per process, after the first page is drawn (its script has sent everything): prepare the first
+        # story in the background (app_ui/warm_up.py). A finally: a page may end its run with st.stop or st.rerun.
+        WARM_UP.page_drawn()
+
+
 # One slot above every page in both modes: switching classroom mode never moves the page's elements (a moved
 # player is mounted afresh, and its playback starts over at step 0).
 frame = st.container()
 if current_config().view.present:
     with frame:
         render_classroom_frame(page)  # classroom mode (?present=1): no sidebar, projector-sized text
+    run_page()
+elif page is START_PAGE:
+    # The Start page before the sidebar: the browser fetches each kind of element's code as the elements arrive,
+    # six files at a time, and the sidebar's widgets (about 30 files) queued the Start button's behind them. A
+    # fresh server's first render (bench.first_minute --start-page): 2.9-3.6 s with the sidebar first, 1.9-2.3 s
+    # with it last; a bare one-button Streamlit page 1.3-1.4 s (2 cores, load average 1.3-2.6).
+    # The page reads the configuration the sidebar last left, so a change made in the sidebar redraws it.
+    with frame:
+        st.html(DESK_CSS)
+    before = current_config()
+    run_page()
+    after = render_sidebar(pages)
+    if after.view.present or after != before:
+        st.rerun()
 elif render_sidebar(pages).view.present:
     st.rerun()                        # switched on in the sidebar just now: draw the page without it
 else:
     with frame:
         st.html(DESK_CSS)
-try:
-    with inside_app():
-        page.run()
-finally:
-    # Once per process, after the first page is drawn (its script has sent everything): prepare the first story
-    # in the background (app_ui/warm_up.py). A finally, because a page may end its run with st.stop or st.rerun.
-    WARM_UP.page_drawn()
+    run_page()

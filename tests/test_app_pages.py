@@ -23,6 +23,16 @@ def test_home_page_offers_a_one_click_start_and_the_presets():
     assert at.sidebar.selectbox(key="cfg.dataset").value == "digits"
 
 
+def test_the_start_page_draws_before_its_sidebar_and_follows_a_change_made_there():
+    # app.py draws the Start page first and the sidebar after it (the browser then fetches the page's element code
+    # first), so the page has read the configuration before the sidebar's change: it must be drawn again with it.
+    at = open_page()
+    at.sidebar.number_input(key=W + "points").set_value(200).run()
+    assert not at.exception and at.session_state["app_config"].view.points == 200
+    present_links = [link.proto.url for link in at.get("link_button")]
+    assert present_links and all("points=200&" in url for url in present_links), present_links
+
+
 def test_the_start_button_opens_the_unlearn_page_and_runs():
     at = open_page(seed="3")
     at.button(key="start").click().run()
