@@ -30,10 +30,9 @@ from typing import Any, Mapping, NamedTuple
 
 from unlearn_core import DataConfig, Experiment, ForgetConfig, ModelConfig, UnlearnConfig, UserInputError
 from unlearn_core.errors import clipped, quoted
-from unlearn_core.configs import DATASET_NAMES, MODES, default_train_config, default_unlearn_config
+from unlearn_core.configs import DATASET_NAMES, MODES, PROBE_SIZE, default_train_config, default_unlearn_config
 from unlearn_core.devices import pick_device
 from unlearn_core.settings import Setting, check_settings, setting, settings
-from unlearn_core.splits import PROBE_SIZE
 
 TRAIN_EPOCHS_ENV = "UNLEARN_TRAIN_EPOCHS"
 TRAIN_SIZE_ENV = "UNLEARN_TRAIN_SIZE"

@@ -13,6 +13,7 @@ accuracy curves fit the first screen (tests/test_browser_classroom.py measures i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -21,7 +22,9 @@ from .app_config import AppConfig
 from .figures import DESK, PROJECTOR, FigureStyle
 from .presets import matching_preset
 from .sidebar import URL_PROBLEMS_KEY, apply_config, current_config, url_query, write_url
-from .live.story import Caption
+
+if TYPE_CHECKING:       # story.py imports numpy, which the Start page's first run does without (figures.py says why)
+    from .live.story import Caption
 
 UNLEARN_PATH = "unlearn"                # the Unlearn page's URL path (app_ui.shell)
 TRAILS_KEY = "classroom.trails"

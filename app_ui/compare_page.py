@@ -38,7 +38,8 @@ from .jobs.background import Job
 from .jobs.board import JobBoard
 from .compare_table import column_help, results_table, styled
 from .jobs.progress import wait_for_job
-from .figures import MapFrame, map_figure, method_color
+from .figures import method_color
+from .map_figure import MapFrame, map_figure
 from .hover_images import show_hover_images
 from .live.prepared_map import PreparedMap
 from .jobs.resources import REFERENCES, prepare_job, reference_job, retry_prepare, retry_reference

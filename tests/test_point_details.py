@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app_ui.figures import MapFrame
+from app_ui.map_figure import MapFrame
 from app_ui.live import recording
 from app_ui.live.point_details import details_html, nearest_neighbours
 from app_ui.live.prepared_map import PreparedMap

@@ -29,6 +29,8 @@ METHOD_NAMES = ("contrastive", "retrain", "finetune", "neggrad", "fisher", "boun
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")       # devices.pick_device
 
 
+PROBE_SIZE = 1000    # points in the embedding map (here, not in splits.py: the Start page reads it without numpy)
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = setting("digits", "digits ships with scikit-learn and works offline; the others load their "

@@ -28,10 +28,12 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import UserInputError
+
+if TYPE_CHECKING:      # numpy only where files are read: the app's sidebar looks files up on the Start page's first run
+    import numpy as np
 
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049     # 0x00000803: unsigned bytes, 3 dims; 0x00000801: 1 dim
 IMAGE_SIZE = 28
@@ -103,6 +105,8 @@ def install_hint(name: str) -> str | None:
 
 def read_idx(name: str, folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """train_x uint8 [N, 1, 28, 28], train_y, test_x, test_y from the four files in `folder`, each checked."""
+    import numpy as np
+
     spec, files = IDX_DATASETS[name], files_in(folder)
     if files is None:
         raise UserInputError(f"{name}: {folder} does not hold all four IDX files ({', '.join(FILES.values())})")
@@ -132,6 +136,8 @@ def _read(path: Path, magic: int, count: int) -> np.ndarray:
         raise UserInputError(f"{path}: images are {shape[1]}x{shape[2]}, expected {IMAGE_SIZE}x{IMAGE_SIZE}")
     if shape[0] != count:
         raise UserInputError(f"{path}: holds {shape[0]} {what}, expected {count} (a different or partial file)")
+    import numpy as np
+
     size = int(np.prod(shape))
     if len(raw) - header != size:
         raise UserInputError(f"{path}: {len(raw) - header} bytes of {what} data, expected {size} from its header "

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .configs import ForgetConfig
+from .configs import PROBE_SIZE, ForgetConfig  # noqa: F401 (PROBE_SIZE: also read from here)
 from .errors import UserInputError
 
-if TYPE_CHECKING:      # data.py imports torch; the app's settings (PROBE_SIZE) are read without it (issue 22)
+if TYPE_CHECKING:      # data.py imports torch; this module is loaded without it (issue 22)
     from .data import ImageData
 
 EVAL_SIZE = 256      # samples per eval subset: small enough to evaluate often, large enough for 0.4% steps
-PROBE_SIZE = 1000    # points in the embedding map
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from ..figures import MapFrame
+from ..map_figure import MapFrame
 
 NEIGHBOURS = 5
 

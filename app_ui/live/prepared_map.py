@@ -3,7 +3,7 @@
     prepared = prepare_job(cfg.prep_key(), cfg.view.points).result     # app_ui.jobs.resources builds it once
     prepared.prep              # unlearn_core's Prepared: data, split (with the map's probe set), original model
     prepared.projection        # the original model's UMAP layout; .place(embeddings) puts any frame on it
-    prepared.preview()         # the map at step 0 (the original model), as a MapFrame for figures.map_figure
+    prepared.preview()         # the map at step 0 (the original model), as a MapFrame for map_figure.map_figure
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 from unlearn_core.experiment import Prepared
 from unlearn_core.projection import MapProjection
 
-from ..figures import MapFrame
+from ..map_figure import MapFrame
 
 
 @dataclass(frozen=True, eq=False)

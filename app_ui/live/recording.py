@@ -40,7 +40,7 @@ import torch
 
 from unlearn_core import Experiment, Step, UserInputError, unlearn
 
-from ..figures import MapFrame
+from ..map_figure import MapFrame
 from ..jobs.background import Job
 from .prepared_map import PreparedMap
 
@@ -215,7 +215,7 @@ class Recording:
         return dequantise(frame.xy, self._bounds)
 
     def map_view(self, frame: Frame) -> MapFrame:
-        """A map frame as figures.MapFrame (the clicked-point panel and the Compare page read it)."""
+        """A map frame as map_figure.MapFrame (the clicked-point panel and the Compare page read it)."""
         split, xy = self.prep.split, self.xy(frame)
         return MapFrame(xy=xy, trails=xy[None], labels=self.prepared.labels, predicted=frame.predicted.astype(int),
                         confidence=frame.confidence.astype(np.float32) / 100, is_forget=split.probe_is_forget,

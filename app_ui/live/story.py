@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-import numpy as np
+if TYPE_CHECKING:       # the presets (Caption, Moment) are read on the Start page's first run, without numpy
+    import numpy as np
 
-from unlearn_core.steps import Step
+    from unlearn_core.steps import Step
 
 
 class Moment(enum.StrEnum):
@@ -58,6 +59,8 @@ class RunSoFar:
 
 def find_moments(run: RunSoFar) -> dict[Moment, int]:
     """The step of every moment the run has reached so far (see the module's docstring)."""
+    import numpy as np
+
     moments = {Moment.START: 0}
     second_round = next((step for step, round_no in run.rounds if round_no >= 2), None)
     leaving = _first_leaving(run.predictions, np.asarray(run.forget_labels))
@@ -72,6 +75,8 @@ def find_moments(run: RunSoFar) -> dict[Moment, int]:
 def _first_leaving(predictions: Sequence[tuple[int, np.ndarray]], labels: np.ndarray) -> int | None:
     if not predictions or predictions[0][0] != 0:
         return None                     # no step-0 predictions to compare with
+    import numpy as np
+
     recognised = np.asarray(predictions[0][1]) == labels
     return next((step for step, predicted in predictions[1:]
                  if (recognised & (np.asarray(predicted) != labels)).any()), None)
