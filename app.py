@@ -35,8 +35,9 @@ def run_page() -> None:
         with inside_app():
             page.run()
     finally:
-        # Once per process, after the first page is drawn (its script has sent everything): prepare the first
-        # story in the background (app_ui/warm_up.py). A finally: a page may end its run with st.stop or st.rerun.
+        # Once per process, after the first page is drawn (its elements are sent; on the Start page the sidebar
+        # follows, well within the warm-up's grace period): prepare the first story in the background
+        # (app_ui/warm_up.py). A finally: a page may end its run with st.stop or st.rerun.
         WARM_UP.page_drawn()
 
 
@@ -56,7 +57,11 @@ elif page is START_PAGE:
     with frame:
         st.html(DESK_CSS)
     before = current_config()
-    run_page()
+    try:
+        run_page()
+    except Exception:
+        render_sidebar(pages)         # the page failed: the settings that may be why stay at hand
+        raise
     after = render_sidebar(pages)
     if after.view.present or after != before:
         st.rerun()

@@ -9,9 +9,9 @@ prepared in the background, so that the click finds its model and its map ready.
 Why at the first page load: `streamlit run` gives an app no hook at server start, and it opens the browser on
 the Start page itself, so on a laptop the first page load is the server's first second.
 
-From the first run of app.py: UMAP's code compiles in two separate processes at a lower priority (compiled_umap:
-16 and 20 s on a fresh machine, 3 s once its disk cache holds it) while the first page draws and the original
-trains; the first map waits for the shorter one only. Then,
+From the first run of app.py: UMAP's code compiles in two separate processes (compiled_umap: 16 and 20 s on a
+fresh machine, 3 s once its disk cache holds it; the longer one, which no first map waits for, at a lower
+priority) while the first page draws and the original trains. Then,
 once the first page is drawn (and FIRST_PAGE_GRACE_S later: the browser is still fetching the page's code),
 in one Job:
 1. the story's prepare job, the very job that the Start button's session gets (same JobBoard key): the

@@ -241,7 +241,11 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
       }
       S.static = data.static;
     }
-    if (data.target !== undefined && data.target !== S.target) { S.target = data.target; S.targetXY = null; }
+    // Every feed carries the target again: only another one (other places) is decoded anew and redraws the maps.
+    const sameTarget = (a, b) => a === b || (!!a && !!b && a.xy === b.xy && String(a.pred) === String(b.pred));
+    if (data.target !== undefined && !sameTarget(data.target, S.target)) {
+      S.target = data.target; S.targetXY = null; S.targetGen = (S.targetGen || 0) + 1;
+    }
     S.captions = data.captions || [];
     const incoming = data.lanes || [];
     if (incoming.length !== S.lanes.length) S.lanes = incoming.map(() => ({ id: null, frames: [] }));
@@ -533,7 +537,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   function mapView(lane, s) {
     const frames = mapFramesUpTo(lane, s), f = frameAt(lane, s);
     const stopped = !!(finished(lane) && f && f.step < s), cur = frames[frames.length - 1];
-    const key = [S.static.id, lane.id, cur && cur.step, f && f.step, stopped, S.selected, !!S.target, frames.length,
+    const key = [S.static.id, lane.id, cur && cur.step, f && f.step, stopped, S.selected, S.targetGen || 0, frames.length,
                  byOverlay() ? "overlay" : "pred"];
     return { frames, f, stopped, key: key.join("|") };
   }

@@ -76,3 +76,15 @@ def test_the_start_page_says_what_the_warm_up_is_doing(monkeypatch):
     lines = [c.value for c in at.caption if "first story" in c.value]
     assert lines and lines[0].startswith("Getting the first story ready in the background: preparing the first "
                                          "story: the original model and its map")
+
+
+def test_a_compile_that_cannot_start_leaves_no_fit_waiting_for_it(monkeypatch):
+    # A platform without subprocesses (or preexec support) raised from Popen: the halves' events must still be set,
+    # or every map fit would wait SUBPROCESS_TIMEOUT_S for a compile that never ran.
+    from unlearn_core import compiled_umap
+
+    def refuse(*args, **kwargs):
+        raise ValueError("no subprocesses here")
+    monkeypatch.setattr(compiled_umap.subprocess, "Popen", refuse)
+    assert compiled_umap.compile_in_subprocess() is False
+    assert all(event.is_set() for event in compiled_umap._half_on_disk.values())

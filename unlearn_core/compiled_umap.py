@@ -43,9 +43,10 @@ log = logging.getLogger(__name__)
 # umap's modules whose numba functions a fit calls (their dependencies compile into them).
 UMAP_MODULES = ("umap.distances", "umap.utils", "umap.umap_", "umap.layouts", "umap.spectral")
 SUBPROCESS_TIMEOUT_S = 600.0
-# The compile's children yield the cores to the server's page and training; pynndescent's half, which no first
-# map waits for, yields them to umap's.
-NICENESS = {"umap": 0, "pynndescent": 19}
+# Each child sets its own priority (os.nice, where there is one). umap's half is what the first map waits for: it
+# runs as the server does. pynndescent's half, which no first map waits for, yields the cores to it, to the page
+# and to a training; 10, not 19: on a busy server it must still finish (load_umap and larger maps wait for it).
+NICENESS = {"umap": 0, "pynndescent": 10}
 EXACT_NEIGHBOURS_BELOW = 4096     # umap's own bound: fewer points, exact neighbours (no pynndescent)
 WARM_UP_POINTS = 300      # a tiny fit takes the app's code paths: under 4,096 points (exact neighbours), float32
 
@@ -140,41 +141,47 @@ def compile_in_subprocess() -> bool:
     with _subprocess_lock:
         for event in _half_on_disk.values():
             event.clear()
-        return _run_children([[half] for half in HALVES], done=lambda half: _half_on_disk[half].set())
+        try:
+            return _run_children([[half] for half in HALVES], done=lambda half: _half_on_disk[half].set())
+        finally:
+            for event in _half_on_disk.values():     # whatever happened, nothing waits for this compile any more
+                event.set()
 
 
 def _run_children(arg_lists: list[list[str]], done=None) -> bool:
-    """This file as a script, once per argument list, all at once (a half of the compile at its lower priority);
-    True when every one succeeded. done(first argument) is called as each ends (and for any not started)."""
+    """This file as a script, once per argument list, all at once; True when every one succeeded.
+    done(first argument) is called as each ends (for one that failed to start too)."""
     children = []
     try:
         for args in arg_lists:
             # -P: this file's folder stays off sys.path (its modules, data.py or files.py, must shadow nothing).
-            niceness = NICENESS.get(args[0], 0)          # a fit: somebody waits for it
             children.append((args[0], subprocess.Popen(
                 [sys.executable, "-P", __file__, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                text=True, preexec_fn=lambda: os.nice(niceness))))
-    except OSError as err:
-        log.warning("compiling the map's code in a subprocess failed: %s", err)
+                text=True, errors="replace")))
+    except (OSError, subprocess.SubprocessError, ValueError) as err:
+        log.warning("starting the map's code in a subprocess failed: %s", err)
+        for _, child in children:
+            child.kill()
+            child.wait()
         for args in arg_lists:
             if done is not None:
                 done(args[0])
-        for _, child in children:
-            child.kill()
         return False
-    results: dict[str, bool] = {}
+    results = {name: False for name, _ in children}
 
     def wait(name: str, child: subprocess.Popen) -> None:      # each child's end is seen when it comes
         try:
-            _, err = child.communicate(timeout=SUBPROCESS_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            _, err = child.communicate()
-        if child.returncode != 0:
-            log.warning("the map's code in a subprocess (%s) failed: %s", name, err.strip()[-2000:])
-        results[name] = child.returncode == 0
-        if done is not None:
-            done(name)
+            try:
+                _, err = child.communicate(timeout=SUBPROCESS_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                _, err = child.communicate()
+            if child.returncode != 0:
+                log.warning("the map's code in a subprocess (%s) failed: %s", name, err.strip()[-2000:])
+            results[name] = child.returncode == 0
+        finally:
+            if done is not None:
+                done(name)
     waiters = [threading.Thread(target=wait, args=pair, daemon=True) for pair in children]
     for waiter in waiters:
         waiter.start()
@@ -204,6 +211,9 @@ def _main(args: list[str]) -> None:
     """The script: `pynndescent` (import it: its half compiles), `umap` (a tiny fit without pynndescent: umap's
     half), `fit POINTS.npy LAYOUT.npy N_NEIGHBORS MIN_DIST SEED` (a layout, without pynndescent), or nothing
     (warm_up_fit with everything)."""
+    niceness = NICENESS.get(args[0], 0) if args else 0
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
     if args[:1] == ["pynndescent"]:
         import pynndescent  # noqa: F401 (its functions compile, or load from the disk cache, at import)
     elif args[:1] == ["umap"]:
