@@ -140,7 +140,6 @@ def test_the_map_of_a_prepared_experiment_separates_the_forget_class(class_prep)
     assert map_for(prep).layout.tobytes() == proj.layout.tobytes()        # the second call reads the cache
 
 
-
 def test_a_fit_in_a_child_without_pynndescent_gives_the_layout_of_a_fit_here(monkeypatch):
     # While the compile's pynndescent half is not on disk yet, fit_layout fits in a child process that imports
     # umap with empty pynndescent stand-ins (compiled_umap.py): the map must not depend on where it was fitted.
