@@ -25,7 +25,7 @@ from .baselines import METHOD_TITLES, method_unlearn_config
 from .configs import UnlearnConfig, config_dict
 from .errors import UserInputError
 from .evidence import EVIDENCE_LABELS, evidence_row, steps_for_mean
-from .experiment import Experiment, MethodRun, Prepared, prepare, reference, run_method
+from .experiment import Experiment, MethodRun, prepare, reference, run_method
 from .runner import METHODS
 from .termination import termination_test
 
@@ -64,13 +64,6 @@ def evidence_values(report: dict, name: str) -> dict:
 # Retrain run as a method is the reference itself: shown for its time and its seed-to-seed spread, but
 # never "best" and never the winner of the Avg.-Gap criterion.
 NOT_COMPETING = ("retrain",)
-
-
-def method_config(prep: Prepared, method: str, paper: bool = False, **overrides) -> UnlearnConfig:
-    """`method`'s defaults for prep's dataset and mode, with prep's unlearning seed and the overrides."""
-    exp = prep.exp
-    overrides.setdefault("seed", exp.unlearn_config().seed)
-    return method_unlearn_config(method, exp.data.dataset, exp.forget.mode, paper=paper, **overrides)
 
 
 def method_configs(exp: Experiment, methods: Sequence[str], seeds: Sequence[int], overrides: dict | None = None,
