@@ -27,9 +27,8 @@ MODEL_NAMES = ("cnn", "resnet18", "resnet34", "resnet50", "resnet101", "vit_smal
 METHOD_NAMES = ("contrastive", "retrain", "finetune", "neggrad", "fisher", "boundary_shrink", "boundary_expanding",
                 "scrub", "unsir", "random_labels", "salun")
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")       # devices.pick_device
-
-
 PROBE_SIZE = 1000    # points in the embedding map (here, not in splits.py: the Start page reads it without numpy)
+
 
 @dataclass(frozen=True)
 class DataConfig:
