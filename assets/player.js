@@ -183,6 +183,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.req = { at: now(), served: S.served };
     send(Object.assign({ kind, have: have(), seq: ++S.seq }, extra || {}));
   }
+  const AHEAD_MS = 2000;
   // "want": about every 400 ms while frames may come, once the previous request was answered (or 5 s passed).
   // (A root out of the page for 5 s is gone: its timers stop. Streamlit may move it briefly.)
   const pulse = setInterval(() => {
@@ -190,6 +191,10 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.detachedAt = null;
     if (!send || S.standalone || !(live() || !S.static)) return;
     const since = now() - S.req.at;
+    // Playing at a paced speed with AHEAD_MS of frames still to show: nothing to ask yet (every ask reruns the
+    // player's fragment on the server, which five sessions' engines on one machine need the CPU of).
+    const ahead = S.steps.filter((s) => s > S.shown).length;
+    if (S.playing && S.speed !== "computed" && !(S.started && anyIdle()) && ahead * period() >= AHEAD_MS) return;
     // Run pressed and a lane still idle: ask to start again, not only for frames. Streamlit keeps one pending
     // trigger per component, so a "want" sent before the server took up "run" replaced it, and the engine
     // never started (starting twice does nothing).
@@ -819,14 +824,30 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     }
     return { x, y };
   }
+  const CURVES_LIVE_MS = 1000;
+  // The live charts' x axis ends at the first of 10, 20, 50, 100, 200, ... steps past the newest frame.
+  function liveAxisEnd(last) {
+    for (let scale = 10; ; scale *= 10) for (const m of [1, 2, 5]) if (m * scale > last) return m * scale;
+  }
   function drawCurves() {
-    if (!S.static || !S.lanes.length) return;
+    if (S.destroyed || !S.static || !S.lanes.length) return;
     // Redrawn only when what they show changed: a live page is fed every few hundred ms, mostly with nothing new,
     // and a react of three charts costs as much as a step's glide on a busy machine.
     const sig = [S.static.id, S.layoutLanes, !!S.target, ...S.lanes.map((l) => `${l.id}:${l.frames.length}:${l.state}`)]
       .join("|");
     if (sig === S.curvesSig) return;
-    S.curvesSig = sig;
+    // While a run records, its charts are redrawn at most once a second, not on every feed: three plotly reacts
+    // cost a busy browser more than a step's glide, and five pages at once on one machine then starved the
+    // engines computing their frames (bench.sessions). The x axis meanwhile runs to a round step count past the
+    // newest frame, so that the step marker of any frame held has its place while the lines catch up.
+    const xEnd = live() ? liveAxisEnd(lastTimeline()) : null;
+    if (xEnd != null && xEnd === S.curvesXEnd && now() - S.curvesAt < CURVES_LIVE_MS) {
+      if (!S.curvesTimer) S.curvesTimer = setTimeout(() => { S.curvesTimer = null; drawCurves(); },
+                                                     CURVES_LIVE_MS - (now() - S.curvesAt));
+      return;
+    }
+    S.curvesSig = sig; S.curvesAt = now(); S.curvesXEnd = xEnd;
+    const xRange = xEnd != null ? { range: [(S.steps.length ? S.steps[0] : 0) - 0.5, xEnd], autorange: false } : {};
     const st = S.static, sty = st.style || {}, h = sty.chart_height || 260, w = sty.curve_width || 2;
     const font = sty.font || 12, small = Math.max(9, font - 1);
     const several = S.lanes.length > 1, first = S.steps.length ? S.steps[0] : 0;
@@ -868,11 +889,12 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const rows = Math.ceil(acc.filter((t) => t.showlegend !== false).length / (several ? 4 : 2));
     react(S.curves.acc, acc, curveLayout("Accuracy on the eval sets", h + rows * (small + 8), {
       legend: { orientation: "h", x: 0, xanchor: "left", y: -0.12, yanchor: "top", font: { size: small } },
-      xaxis: { automargin: true, zeroline: false, title: { text: "" } },
+      xaxis: Object.assign({ automargin: true, zeroline: false, title: { text: "" } }, xRange),
       yaxis: { range: [-0.03, 1.03], tickformat: ".0%", automargin: true, title: { text: "accuracy", standoff: 4 } } }));
     // Loss terms (1 lane): their scales differ, so L_UL above and L_CE below on axes of their own.
     const stacked = (top, bottom) => ({
-      xaxis: { title: { text: "step", standoff: 4 }, anchor: "y2", automargin: true, zeroline: false },
+      xaxis: Object.assign({ title: { text: "step", standoff: 4 }, anchor: "y2", automargin: true, zeroline: false },
+                           xRange),
       yaxis: Object.assign({ automargin: true }, top), yaxis2: Object.assign({ automargin: true }, bottom) });
     if (S.curves.loss) {
       const loss = (key) => series(S.lanes[0], (f) => f.losses && f.losses[key]);
@@ -929,7 +951,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   function destroy() {
     if (S.destroyed) return;
     S.destroyed = true;
-    stopClock(); clearInterval(pulse); clearTimeout(S.selTimer);
+    stopClock(); clearInterval(pulse); clearTimeout(S.selTimer); clearTimeout(S.curvesTimer);
     if (resizer) resizer.disconnect();
     tip.style.display = "none";
     if (S.plotly) for (const gd of plots()) S.plotly.purge(gd);
