@@ -1,5 +1,6 @@
-"""The app: `streamlit run app.py`. Routes the pages (st.navigation) and draws the shared sidebar once
-(or, in classroom mode, no sidebar at all).
+"""The app's script, served by `streamlit run serve.py` (`streamlit run app.py` runs it too, without the players'
+feed route). Routes the pages (st.navigation) and draws the shared sidebar once (or, in classroom mode, no
+sidebar at all).
 
 Pages live in pages/ as thin files; add one to app_ui.shell.app_pages(). The sidebar draws the links to
 the pages itself, so that a page switch keeps the configuration in the URL.

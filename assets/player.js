@@ -181,7 +181,17 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   function request(kind, extra) {
     if (!send || S.standalone) return;
     S.req = { at: now(), served: S.served };
+    if (kind === "want" && S.feedUrl) return fetchFeed(S.feedUrl);
     send(Object.assign({ kind, have: have(), seq: ++S.seq }, extra || {}));
+  }
+  // New frames fetched from the server's feed route (serve.py): no Streamlit rerun, so the page around the player
+  // is not re-rendered for them. A route that fails (the server restarted) sends the player back to reruns.
+  function fetchFeed(url) {
+    S.feedFetches = (S.feedFetches || 0) + 1;
+    fetch(`${url}?have=${encodeURIComponent(JSON.stringify({ lanes: have().lanes }))}`)
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`feed: HTTP ${r.status}`))))
+      .then((d) => feed(d))
+      .catch((err) => { console.warn("unlearn player:", err); if (S.feedUrl === url) S.feedUrl = null; });
   }
   const AHEAD_MS = 2000;
   // "want": about every 400 ms while frames may come, once the previous request was answered (or 5 s passed).
@@ -193,7 +203,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const since = now() - S.req.at;
     // Playing at a paced speed with AHEAD_MS of frames still to show: nothing to ask yet (every ask reruns the
     // player's fragment on the server, which five sessions' engines on one machine need the CPU of).
-    const ahead = S.steps.filter((s) => s > S.shown).length;
+    // (Side by side: the lane with the fewest such frames; a finished lane has all its frames.)
+    const ahead = Math.min(...S.lanes.filter((l) => !complete(l)).map((l) => l.frames.filter((f) => f.step > S.shown).length));
     if (S.playing && S.speed !== "computed" && !(S.started && anyIdle()) && ahead * period() >= AHEAD_MS) return;
     // Run pressed and a lane still idle: ask to start again, not only for frames. Streamlit keeps one pending
     // trigger per component, so a "want" sent before the server took up "run" replaced it, and the engine
@@ -235,7 +246,8 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.lastFed = data;
     S.standalone = !send || !!data.standalone;
     S.served = data.served;
-    feedOverlay(data.overlay || null);
+    if ("feed_url" in data) S.feedUrl = data.feed_url;
+    if ("overlay" in data) feedOverlay(data.overlay || null);     // (a feed route's answer carries none)
     if (data.static && (!S.static || S.static.id !== data.static.id)) {
       // The first map a player gets may name the speed to start at (the URL's speed): the nearest on the menu.
       const start = !S.static && data.static.style && Number(data.static.style.speed);
@@ -462,6 +474,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     if (S.layoutLanes === S.lanes.length && S.maps.length) {      // another map, same lanes: keep the plots
       S.layoutStatic = S.static.id;
       S.maps.forEach((m) => { m.sig = null; m.pos = null; });   // no glide from another map's places
+      S.curvesAt = -Infinity;                                     // and its curves at once
       body.querySelector(".map-key").innerHTML = mapKey();
       return;
     }
@@ -496,7 +509,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
       return mp;
     });
     S.curves = {};
-    S.curvesSig = null;
+    S.curvesSig = null; S.curvesAt = -Infinity;
     for (const name of ["acc", "loss", "cluster"]) {
       const gd = body.querySelector(`.unlearn-${name}`);
       if (gd) { S.curves[name] = gd; gd.__marker = gd.parentElement.querySelector(".unlearn-step-marker"); }
@@ -827,6 +840,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   const CURVES_LIVE_MS = 1000;
   // The live charts' x axis ends at the first of 10, 20, 50, 100, 200, ... steps past the newest frame.
   function liveAxisEnd(last) {
+    if (!Number.isFinite(last)) return null;
     for (let scale = 10; ; scale *= 10) for (const m of [1, 2, 5]) if (m * scale > last) return m * scale;
   }
   function drawCurves() {
@@ -836,10 +850,10 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     const sig = [S.static.id, S.layoutLanes, !!S.target, ...S.lanes.map((l) => `${l.id}:${l.frames.length}:${l.state}`)]
       .join("|");
     if (sig === S.curvesSig) return;
-    // While a run records, its charts are redrawn at most once a second, not on every feed: three plotly reacts
-    // cost a busy browser more than a step's glide, and five pages at once on one machine then starved the
-    // engines computing their frames (bench.sessions). The x axis meanwhile runs to a round step count past the
-    // newest frame, so that the step marker of any frame held has its place while the lines catch up.
+    // While a run records, its charts are redrawn at most once a second, not on every feed: a page's three plotly
+    // reacts a feed cost about as much as a step's glide (bench.page_cost; one page's browser CPU a step fell from
+    // 0.17 to 0.13-0.15 s). The x axis meanwhile runs to a round step count past the newest frame, so that the step
+    // marker of any frame held has its place while the lines catch up.
     const xEnd = live() ? liveAxisEnd(lastTimeline()) : null;
     if (xEnd != null && xEnd === S.curvesXEnd && now() - S.curvesAt < CURVES_LIVE_MS) {
       if (!S.curvesTimer) S.curvesTimer = setTimeout(() => { S.curvesTimer = null; drawCurves(); },

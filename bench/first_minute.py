@@ -1,9 +1,9 @@
-"""The first minute on a fresh machine: from `streamlit run app.py` to moving points.
+"""The first minute on a fresh machine: from `streamlit run serve.py` to moving points.
 
     python -m bench.first_minute
     python -m bench.first_minute --start-page [--servers 3]    # only the Start page's first render, N servers
 
-Each measurement starts `streamlit run app.py` (the default recipe, one torch thread, the server's warm-up on)
+Each measurement starts `streamlit run serve.py` (the default recipe, one torch thread, the server's warm-up on)
 on empty caches of its own: model cache and map cache (UNLEARN_CACHE_DIR) and numba's compiled code
 (NUMBA_CACHE_DIR), and drives Chromium as a new user would:
 - click at once: the Start page opened as soon as the server listens (as `streamlit run` opens it itself), its
@@ -16,7 +16,7 @@ on empty caches of its own: model cache and map cache (UNLEARN_CACHE_DIR) and nu
 Targets (issue 22): click at once at most 30 s, after 30 s at most 15 s, the Start page under 2 s, a new class
 after a restart under 5 s. With --start-page, only the first render: a fresh server on empty caches, the Start
 page opened as soon as it listens, timed as above; once per server, each beside a fresh server of a bare Streamlit
-page with the same three things to wait for (BARE_APP): what Streamlit's frontend alone costs on this machine.
+page with the same things to wait for (BARE_APP): what Streamlit's frontend alone costs on this machine.
 """
 from __future__ import annotations
 
@@ -29,16 +29,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from app_ui.presets import load_presets
+
 from .common import machine, print_figures
 from .sessions import ARGS, CHROMIUM, MAP_DRAWN, ROOT, free_port, start_server
 
 START = "Start: forget one digit"
-# The floor: a page with only what _start_page waits for, served the same way (the app's Streamlit configuration).
+CARDS = len(load_presets())      # the Start page's preset cards, each with a "Present" link
+# The floor: a page with only what _start_page waits for (the Start button, a "Present" link in each of
+# CARDS bordered cards, the two headings), served the same way (the app's Streamlit configuration).
 BARE_APP = f"""import streamlit as st
 st.set_page_config(layout="wide")
 with st.sidebar:
     st.subheader("Experiment")
 st.button({START!r}, type="primary")
+for row in range({CARDS} // 2):
+    for col in st.columns(2):
+        col.container(border=True).link_button("Present", "https://example.invalid")
 st.subheader("What to look at")
 """
 READY = "The first story is ready"
@@ -69,7 +76,7 @@ def server(caches: dict, log_name: str, app_dir: Path = ROOT):
     for inherited in ("UNLEARN_TRAIN_EPOCHS", "UNLEARN_WARM_UP"):    # the default recipe, the warm-up on
         env.pop(inherited, None)
     with open(Path(caches["UNLEARN_CACHE_DIR"]).parent / log_name, "w") as log:
-        proc = start_server(port, log, env, app_dir)
+        proc = start_server(port, log, env, app_dir, "serve.py" if (app_dir / "serve.py").exists() else "app.py")
         listening = time.monotonic()
         try:
             yield f"http://127.0.0.1:{port}", listening
@@ -99,7 +106,7 @@ def _children(pid: int) -> list[int]:
 # "Present" link, the "What to look at" heading and the sidebar's "Experiment" heading are all visible; false until
 # then. Timed in the page rather than by Playwright's locator waits: those poll with a backoff (up to 500 ms between
 # tries), which measured the harness (1.6-2.0 s for pages drawn at 1.5-1.8 s).
-DRAWN = """([start, cards]) => { const shown = (e) => !!e && e.checkVisibility();
+DRAWN = """([start, cards]) => { const shown = (e) => !!e && e.checkVisibility({visibilityProperty: true});
   const find = (root, sel, text) => (root ? [...root.querySelectorAll(sel)] : []).filter((e) => e.innerText.includes(text));
   const side = document.querySelector('section[data-testid=stSidebar]');
   const button = find(document, 'button', start).find(shown);
@@ -109,15 +116,11 @@ DRAWN = """([start, cards]) => { const shown = (e) => !!e && e.checkVisibility()
   return button && look && experiment && present.length >= cards ? performance.now() : false; }"""
 
 
-def _start_page(page, base: str, cards: int | None = None) -> float:
+def _start_page(page, base: str) -> float:
     """Open the Start page; the seconds from navigation until the Start button, the last card and the sidebar are
-    drawn (`cards`: how many preset cards to wait for; the app's presets unless told)."""
-    if cards is None:
-        from app_ui.presets import load_presets
-
-        cards = len(load_presets())
+    drawn."""
     page.goto(base + "/", timeout=TIMEOUT_MS)
-    drawn = page.wait_for_function(DRAWN, arg=[START, cards], polling="raf", timeout=TIMEOUT_MS)
+    drawn = page.wait_for_function(DRAWN, arg=[START, CARDS], polling="raf", timeout=TIMEOUT_MS)
     return drawn.json_value() / 1000
 
 
@@ -181,7 +184,7 @@ def start_page_renders(browser, servers: int) -> dict:
             for app_dir, times in ((ROOT, renders), (bare_dir, bare)):
                 with fresh_caches() as caches, server(caches, "streamlit.log", app_dir) as (base, _):
                     page = browser.new_page(viewport={"width": 1300, "height": 1000})
-                    times.append(round(_start_page(page, base, 0 if app_dir == bare_dir else None), 2))
+                    times.append(round(_start_page(page, base), 2))
                     page.close()
             loads.append(_load())
     return {"start_page_first_render_s": renders, "bare_streamlit_page_first_render_s": bare,
@@ -206,7 +209,7 @@ def measure_start_page(servers: int = 3) -> dict:
     return {"description": "The Start page's first render on a fresh server (empty caches, the warm-up on), "
                            "opened as soon as the server listens: the seconds until the Start button, the last "
                            "card and the sidebar are drawn; one figure per server. Beside each, a fresh server "
-                           "of a bare Streamlit page with only those three things (BARE_APP): the frontend's floor.",
+                           "of a bare Streamlit page with only those things (BARE_APP): the frontend's floor.",
             "command": f"python -m bench.first_minute --start-page --servers {servers}", **renders,
             "target_s": 2, "machine": machine()}
 

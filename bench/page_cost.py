@@ -3,7 +3,7 @@
     python -m bench.page_cost [--points 300] [--jumps]
 
 One Chromium, one page at a time, the same recording (digits, forget class 1, the short training recipe) at 1x:
-- "app live": the Unlearn page (`streamlit run app.py`), Run pressed on a recording nobody made yet, to the
+- "app live": the Unlearn page (`streamlit run serve.py`), Run pressed on a recording nobody made yet, to the
   stop banner (the server records while the browser plays: the player asks for frames, Streamlit reruns the
   player's fragment and sends it new data);
 - "app replay": the same page, Run pressed again once the run has stopped (the results are drawn below the

@@ -2,7 +2,7 @@
 
     python -m bench.sessions [--speed 1x|4x|computed] [--points 300] [--no-ten]
 
-Starts `streamlit run app.py` on a free port (a private model cache, the short training recipe: the figure is
+Starts `streamlit run serve.py` on a free port (a private model cache, the short training recipe: the figure is
 about the live view, not about training), prepares the map of every class used (one page per class opened
 once, Run not pressed), then measures in Chromium, each measurement once the server is quiet (the retrain references and
 evidence of the sessions before it done), each session in its own browser context, the wall time from
@@ -142,14 +142,15 @@ def chromium_cpu_by_type() -> dict[str, float]:
 
 def wait_until_quiet(pid: int, cpu_per_s: float = 0.05, window_s: float = 2.0, limit_s: float = 300.0) -> float:
     """Until process `pid` uses under `cpu_per_s` CPU seconds a second over `window_s` (what the sessions before
-    left running, their retrain references and evidence, is done); the seconds waited."""
+    left running, their retrain references and evidence, is done); the seconds waited. Past `limit_s` the
+    measurement would run on a busy server: SystemExit says so."""
     began = time.monotonic()
     while time.monotonic() - began < limit_s:
         before = _cpu_seconds(pid)
         time.sleep(window_s)
         if _cpu_seconds(pid) - before < cpu_per_s * window_s:
-            break
-    return time.monotonic() - began
+            return time.monotonic() - began
+    raise SystemExit(f"the server (pid {pid}) was still busy after {limit_s:.0f} s: no figure on a busy server")
 
 
 def _browser_cpu_seconds() -> float:
@@ -217,10 +218,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log, env: dict, cwd: Path = ROOT) -> subprocess.Popen:
-    """`streamlit run app.py` (the one in `cwd`) on `port` with the environment `env`; returns once the port accepts
-    connections."""
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+def start_server(port: int, log, env: dict, cwd: Path = ROOT, script: str = "serve.py") -> subprocess.Popen:
+    """`streamlit run serve.py` (the README's command; `script` in `cwd`) on `port` with the environment `env`;
+    returns once the port accepts connections."""
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -237,7 +238,7 @@ def start_server(port: int, log, env: dict, cwd: Path = ROOT) -> subprocess.Pope
 
 @contextlib.contextmanager
 def served_app():
-    """`streamlit run app.py` on a free port with a private model cache: yields (base URL, server process)."""
+    """`streamlit run serve.py` on a free port with a private model cache: yields (base URL, server process)."""
     port = free_port()
     with private_cache() as cache, open(Path(cache) / "streamlit.log", "w") as log:
         proc = _server(port, log)

@@ -66,7 +66,7 @@ def server(tmp_path_factory, isolated_cache):
     env = dict(os.environ, UNLEARN_CACHE_DIR=str(isolated_cache), UNLEARN_TRAIN_EPOCHS="6")
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true", "--server.port",
              str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              # Files edited while the test runs (another checkout task, an editor) must not re-import
              # the app's modules under the running session.

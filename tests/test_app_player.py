@@ -4,13 +4,17 @@ sessions with the same settings share one recording, that drawing settings keep 
 (results and downloads), a click's details, and a diverging run. The browser side is tests/test_browser_*.py."""
 from __future__ import annotations
 
+import asyncio
 import json
+from urllib.parse import quote
 
 import pytest
+from starlette.routing import Router
 
 from app_testing import TINY_EPOCHS, Browser, figures, open_page, player_data, send, wait_until_prepared
 from app_ui.jobs.background import Job
 from app_ui.jobs.resources import reference_job
+from app_ui.live.feed_route import FEEDS
 from app_ui.live.recording import RECORDINGS
 from app_ui.results import curves_csv, player_html, report_json
 
@@ -170,3 +174,53 @@ def test_a_diverging_run_stops_with_its_reason_and_every_download_still_builds()
     report = json.loads(report_json(rec, reference_job(cfg.prep_key(), rec.prep).result, cfg))
     json.dumps(report, allow_nan=False)                                    # strict JSON: no NaN a reader rejects
     assert "diverged at step" in player_html(rec.prepared, rec)
+
+
+def _get(router: Router, url: str) -> tuple[int, dict]:
+    """GET `url` from `router` as a browser's fetch would reach the app's server (one ASGI request)."""
+    path, _, query = url.partition("?")
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "headers": [], "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1)}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def respond(message):
+        sent.append(message)
+    asyncio.run(router(scope, receive, respond))
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+def _have(lanes: dict) -> str:
+    return "have=" + quote(json.dumps({"lanes": lanes}))
+
+
+def test_under_serve_py_the_player_fetches_new_frames_from_the_feed_route(monkeypatch):
+    monkeypatch.setattr(FEEDS, "served", False)
+    router = Router(routes=FEEDS.routes())           # what serve.py mounts; publish() now gives URLs
+    at, browser = unlearn_page(seed="23", max_steps="6")
+    url = player_data(at)["feed_url"]
+    assert url.startswith("/unlearn-api/feed/")
+    send(at, browser, "run")
+    rec = recording(browser)
+    rec.job.wait(120)
+
+    status, answer = _get(router, f"{url}?{_have(browser.have()['lanes'])}")
+    assert status == 200 and answer["served"].startswith("feed-")
+    [lane] = answer["lanes"]
+    assert lane["id"] == rec.id and lane["state"] == "done" and lane["final"]["step"] == 6
+    assert [f["step"] for f in lane["frames"]] == list(range(lane["offset"], 7))
+    browser.take({"static": None, **answer})
+    assert [f["step"] for f in browser.frames()] == list(range(7))     # every step, from the route
+    status, again = _get(router, f"{url}?{_have(browser.have()['lanes'])}")
+    assert status == 200 and again["lanes"][0]["frames"] == [] and again["served"] != answer["served"]
+
+    assert _get(router, f"{url}?have=%7Bnot-json")[0] == 400
+    assert _get(router, f"/unlearn-api/feed/not-a-token?{_have({})}")[0] == 404   # a restarted server: reruns again
+
+
+def test_under_app_py_there_is_no_feed_route_and_the_player_asks_by_reruns(monkeypatch):
+    monkeypatch.setattr(FEEDS, "served", False)
+    at, _ = unlearn_page(seed="24")
+    assert player_data(at)["feed_url"] is None

@@ -1,4 +1,4 @@
-"""The real thing: `streamlit run app.py`, driven by Chromium through Playwright, on the Unlearn page.
+"""The real thing: `streamlit run serve.py`, driven by Chromium through Playwright, on the Unlearn page.
 
 A deep link on a fresh server runs inside app.py (its sidebar reads the link's seed); a preset is picked;
 at a laptop's 1366x768 the map and the accuracy curves start on the first screen; Run at 1x shows every
@@ -61,6 +61,8 @@ def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(
         final_step = int(banner.inner_text().split("Stopped at step ")[1].split(":")[0])
         shown = page.evaluate("() => window.__shown")
         assert shown == list(range(final_step + 1)), shown                 # every step, in order, once
+        # The frames after Run's own answer came from serve.py's feed route, not by reruns of the page.
+        assert page.evaluate("() => document.querySelector('.unlearn-player').__unlearnPlayer.state.feedFetches") >= 1
         page.set_viewport_size({"width": 1400, "height": 1000})
         page.screenshot(path=str(ARTIFACTS / "unlearn_page_stopped.png"), full_page=True)
 

@@ -177,23 +177,29 @@ def captions_part(look: Presentation, rec: Recording | None) -> list[dict]:
     return [{"step": step, "text": " ".join(texts)} for step, texts in sorted(by_step.items())]
 
 
-def player_data(prepared: PreparedMap, lanes: list[Lane], look: Presentation, sent: dict,
-                target: RetrainTarget | None, plotly_url: str | None = None) -> dict:
-    """What the browser lacks, given what it has (`sent`, updated to what this payload adds)."""
-    methods = tuple(lane.method for lane in lanes)
-    sid = static_id(prepared, look, methods)
+def lanes_part(prepared: PreparedMap, lanes: list[Lane], held: dict[str, int]) -> list[dict]:
+    """Every lane's frames that the browser lacks, given the frames it holds per lane id (`held`)."""
     parts = []
     for lane in lanes:
         rec = lane.rec
         if rec.state == "idle":
-            lane_id = f"idle-{rec.id}"
-            part = idle_lane(prepared, rec, lane.title, sent["lanes"].get(lane_id, 0))
+            parts.append(idle_lane(prepared, rec, lane.title, held.get(f"idle-{rec.id}", 0)))
         else:
-            part = lane_part(rec, lane.title, sent["lanes"].get(rec.id, 0))
+            parts.append(lane_part(rec, lane.title, held.get(rec.id, 0)))
+    return parts
+
+
+def player_data(prepared: PreparedMap, lanes: list[Lane], look: Presentation, sent: dict,
+                target: RetrainTarget | None, plotly_url: str | None = None, feed_url: str | None = None) -> dict:
+    """What the browser lacks, given what it has (`sent`, updated to what this payload adds). `feed_url`: where
+    the player may fetch new frames without a rerun (feed_route.py), or None."""
+    methods = tuple(lane.method for lane in lanes)
+    sid = static_id(prepared, look, methods)
+    parts = lanes_part(prepared, lanes, sent["lanes"])
+    for part in parts:
         sent["lanes"][part["id"]] = part["offset"] + len(part["frames"])
-        parts.append(part)
     sent["served"] += 1
-    data = {"v": PLAYER_VERSION, "served": sent["served"], "plotly_url": plotly_url,
+    data = {"v": PLAYER_VERSION, "served": sent["served"], "plotly_url": plotly_url, "feed_url": feed_url,
             "static": static_part(prepared, look, methods) if sent["static"] != sid else None,
             "lanes": parts, "target": target_part(target, prepared),
             "captions": captions_part(look, lanes[0].rec if len(lanes) == 1 else None), "standalone": False}

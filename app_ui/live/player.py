@@ -7,7 +7,8 @@ The browser owns the clock (Run/Pause, Step, Replay, Reset, speed, the timeline,
 click); docs/PLAYER.md has the protocol. This module only answers the browser's events, inside one
 st.fragment so that an event reruns the player alone and not the page:
 - "want": send the frames the browser lacks (it says what it has; nothing is ever sent twice on purpose,
-  and a frame lost on the way is sent again because the next event says it is missing);
+  and a frame lost on the way is sent again because the next event says it is missing). Under
+  `streamlit run serve.py` the browser fetches them from feed_route.py's route instead, with no rerun;
 - "run" / "step": start the lanes' recordings (the engine then runs at its own pace);
 - "select": a clicked sample (the page draws its details under the player, `below`);
 - "end": playback reached the end of a finished run: the whole page reruns once (the results).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 from functools import lru_cache, partial
@@ -27,6 +29,7 @@ import plotly
 import streamlit as st
 
 from ..classroom import Presentation
+from .feed_route import FEEDS, FeedSource
 from .payload import Lane, player_data
 from .prepared_map import PreparedMap
 from .recording import RECORDINGS
@@ -97,7 +100,10 @@ def render_player(key: str, prepared: PreparedMap, lanes: list[Lane], look: Pres
         sent = st.session_state.setdefault(f"{key}.sent", {"static": None, "lanes": {}, "served": 0})
         if event is not None:
             _apply_event(key, event, sent, lanes)
-        data = player_data(prepared, lanes, look, sent, get_target(), plotly_url=PLOTLY_URL)
+        # Where the browser fetches new frames without a rerun, under `streamlit run serve.py` (feed_route.py).
+        token = st.session_state.setdefault(f"{key}.feed", secrets.token_urlsafe(16))
+        feed_url = FEEDS.publish(token, FeedSource(prepared, tuple(lanes), look))
+        data = player_data(prepared, lanes, look, sent, get_target(), plotly_url=PLOTLY_URL, feed_url=feed_url)
         data["autoplay"] = st.session_state.pop(f"{key}.autoplay", False)
         data["overlay"] = get_overlay()
         _component()(data=data, key=key, on_event_change=partial(_on_event, key))
