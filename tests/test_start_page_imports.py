@@ -1,5 +1,6 @@
 """The Start page draws before the engine is loaded (issue 22, point 2: it renders in under 2 s on a fresh server,
-and importing torch alone took about 2 s of its first render). Its path, app.py, the sidebar and the page, imports
+and importing torch alone took about 2 s of its first render). Its path, serve.py (loaded at server start: with
+torch on its path the Start page took 3.1-4.2 s), app.py, the sidebar and the page, imports
 none of torch, scikit-learn, SciPy, UMAP, numba, pandas or numpy (numpy's import took about 0.1 s of a fresh
 server's first run): what needs them runs in the background.
 
@@ -23,6 +24,7 @@ HEAVY = ("torch", "sklearn", "scipy", "umap", "numba", "pandas", "numpy")
 RENDER = """
 import json, sys
 
+import serve          # what `streamlit run serve.py` loads at server start: the feed route (app_ui/live/feed_route.py)
 from streamlit.testing.v1 import AppTest
 
 from app_ui.background_estimates import ESTIMATES

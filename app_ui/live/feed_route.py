@@ -20,14 +20,16 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..classroom import Presentation
-from .payload import Lane, captions_part, lanes_part
-from .prepared_map import PreparedMap
+if TYPE_CHECKING:        # serve.py imports this module at server start: nothing heavy (torch, plotly) on that path
+    from ..classroom import Presentation
+    from .payload import Lane
+    from .prepared_map import PreparedMap
 
 ROUTE = "/unlearn-api/feed/{token}"
 MAX_SOURCES = 256            # players published at once (one per open page); the oldest are forgotten first
@@ -78,6 +80,8 @@ class FeedBoard:
             held = {str(lane): int(count) for lane, count in held.items()}
         except (ValueError, TypeError, AttributeError):
             return JSONResponse({"error": 'have must be {"lanes": {"<lane id>": <frames held>}}'}, status_code=400)
+        from .payload import captions_part, lanes_part      # (loaded by the player's page by now)
+
         lanes = list(source.lanes)
         return JSONResponse({
             "served": f"feed-{next(self._answers)}",      # a new value: the player sees its request answered
