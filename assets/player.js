@@ -109,6 +109,7 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     req: { at: -1e12, served: null }, timer: null, selTimer: null, plotly: null, detachedAt: null,
     layoutLanes: -1, layoutStatic: null, maps: [], curves: {}, lastFed: null, destroyed: false,
     behindUntil: 0, behindMs: 0, behindCount: 0,     // while now() < behindUntil glides are off (fallBehind)
+    dataGen: 0, feedUrl: null, feedBroken: null, feedAnswers: 0, feedFailures: 0,   // the feed route (fetchFeed)
   };
 
   /* ---------- DOM: controls, banner, body (the body is rebuilt when the number of lanes changes) ---------- */
@@ -186,12 +187,23 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }
   // New frames fetched from the server's feed route (serve.py): no Streamlit rerun, so the page around the player
   // is not re-rendered for them. A route that fails (the server restarted) sends the player back to reruns.
+  // An answer is dropped when Streamlit's data came meanwhile (the two channels do not keep order: an answer
+  // for the settings before a change must not bring their lanes back) or names another map than the one shown;
+  // the next pulse asks again. A failed route is not taken back from later data; the next ask is a rerun, at once.
   function fetchFeed(url) {
-    S.feedFetches = (S.feedFetches || 0) + 1;
+    const gen = S.dataGen;
     fetch(`${url}?have=${encodeURIComponent(JSON.stringify({ lanes: have().lanes }))}`)
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`feed: HTTP ${r.status}`))))
-      .then((d) => feed(d))
-      .catch((err) => { console.warn("unlearn player:", err); if (S.feedUrl === url) S.feedUrl = null; });
+      .then((d) => {
+        S.feedAnswers += 1;
+        if (gen === S.dataGen && S.static && d.static_id === S.static.id) feed(d, true);
+        else S.req.at = -Infinity;
+      })
+      .catch((err) => {
+        console.warn("unlearn player:", err);
+        S.feedFailures += 1; S.feedBroken = url; S.req.at = -Infinity;
+        if (S.feedUrl === url) S.feedUrl = null;
+      });
   }
   const AHEAD_MS = 2000;
   // "want": about every 400 ms while frames may come, once the previous request was answered (or 5 s passed).
@@ -201,10 +213,11 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
     S.detachedAt = null;
     if (!send || S.standalone || !(live() || !S.static)) return;
     const since = now() - S.req.at;
-    // Playing at a paced speed with AHEAD_MS of frames still to show: nothing to ask yet (every ask reruns the
-    // player's fragment on the server, which five sessions' engines on one machine need the CPU of).
-    // (Side by side: the lane with the fewest such frames; a finished lane has all its frames.)
-    const ahead = Math.min(...S.lanes.filter((l) => !complete(l)).map((l) => l.frames.filter((f) => f.step > S.shown).length));
+    // Playing at a paced speed with AHEAD_MS of frames still to show: nothing to ask yet (every ask is server work:
+    // a fetch from the feed route, or under app.py a rerun of the player's fragment). Side by side: the recording
+    // lane with the fewest such frames (a finished lane has all its frames).
+    const aheadOf = (l) => l.frames.filter((f) => f.step > S.shown).length;
+    const ahead = Math.min(...S.lanes.filter((l) => !complete(l)).map(aheadOf));
     if (S.playing && S.speed !== "computed" && !(S.started && anyIdle()) && ahead * period() >= AHEAD_MS) return;
     // Run pressed and a lane still idle: ask to start again, not only for frames. Streamlit keeps one pending
     // trigger per component, so a "want" sent before the server took up "run" replaced it, and the engine
@@ -241,12 +254,13 @@ function unlearnCreatePlayer(root, send, plotlyUrl) {
   }
   function byOverlay() { return S.colourBy === "overlay" && S.overlay; }
 
-  function feed(data) {
+  function feed(data, fromRoute) {
     if (!data || S.destroyed) return;
+    if (!fromRoute) S.dataGen += 1;
     S.lastFed = data;
     S.standalone = !send || !!data.standalone;
     S.served = data.served;
-    if ("feed_url" in data) S.feedUrl = data.feed_url;
+    if ("feed_url" in data) S.feedUrl = data.feed_url === S.feedBroken ? null : data.feed_url;
     if ("overlay" in data) feedOverlay(data.overlay || null);     // (a feed route's answer carries none)
     if (data.static && (!S.static || S.static.id !== data.static.id)) {
       // The first map a player gets may name the speed to start at (the URL's speed): the nearest on the menu.

@@ -107,7 +107,8 @@ def _children(pid: int) -> list[int]:
 # then. Timed in the page rather than by Playwright's locator waits: those poll with a backoff (up to 500 ms between
 # tries), which measured the harness (1.6-2.0 s for pages drawn at 1.5-1.8 s).
 DRAWN = """([start, cards]) => { const shown = (e) => !!e && e.checkVisibility({visibilityProperty: true});
-  const find = (root, sel, text) => (root ? [...root.querySelectorAll(sel)] : []).filter((e) => e.innerText.includes(text));
+  const find = (root, sel, text) =>
+    (root ? [...root.querySelectorAll(sel)] : []).filter((e) => e.innerText.includes(text));
   const side = document.querySelector('section[data-testid=stSidebar]');
   const button = find(document, 'button', start).find(shown);
   const present = find(document, 'a', 'Present').filter(shown);

@@ -4,8 +4,8 @@
 
 One Chromium, one page at a time, the same recording (digits, forget class 1, the short training recipe) at 1x:
 - "app live": the Unlearn page (`streamlit run serve.py`), Run pressed on a recording nobody made yet, to the
-  stop banner (the server records while the browser plays: the player asks for frames, Streamlit reruns the
-  player's fragment and sends it new data);
+  stop banner (the server records while the browser plays: the player fetches new frames from the feed route,
+  app_ui/live/feed_route.py; Run itself is a rerun of the player's fragment);
 - "app replay": the same page, Run pressed again once the run has stopped (the results are drawn below the
   player; a finished recording needs no server work);
 - "bare replay": the Unlearn page's own "Player (HTML)" download of that recording (assets/player.js without

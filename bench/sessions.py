@@ -4,8 +4,8 @@
 
 Starts `streamlit run serve.py` on a free port (a private model cache, the short training recipe: the figure is
 about the live view, not about training), prepares the map of every class used (one page per class opened
-once, Run not pressed), then measures in Chromium, each measurement once the server is quiet (the retrain references and
-evidence of the sessions before it done), each session in its own browser context, the wall time from
+once, Run not pressed), then measures in Chromium, each measurement once the server is quiet (the retrain
+references and evidence of the sessions before it done), each session in its own browser context, the wall time from
 pressing Run (`.unlearn-controls button[data-action=run]`) to the player's stop banner (`.unlearn-banner`
 with "Stopped at step"):
 - five sessions at once (classes 1 to 5, Run pressed together; the time until the last banner);

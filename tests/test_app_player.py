@@ -160,12 +160,16 @@ def test_a_click_shows_the_sample_and_its_neighbours_at_the_shown_step():
     assert "clicked-point" not in " ".join(m.value for m in at.markdown)
 
 
-def test_a_diverging_run_stops_with_its_reason_and_every_download_still_builds():
+def test_a_diverging_run_stops_with_its_reason_and_every_download_still_builds(monkeypatch):
+    monkeypatch.setattr(FEEDS, "served", False)
+    router = Router(routes=FEEDS.routes())
     # The largest values UnlearnConfig allows (unlearn_core/configs.py): the model blows up within a few steps.
     at, browser = unlearn_page(lr="10", tau="0.01", lambda_ul="1000", lambda_ce="1000", momentum="0.999")
     data = run_to_end(at, browser)
     final = data["lanes"][0]["final"]
     assert final["outcome"] == "diverged" and not final["clean"] and "diverged at step" in final["reason"]
+    status, answer = _get(router, f"{data['feed_url']}?{_have({})}")      # its frames over the route: strict JSON
+    assert status == 200 and answer["lanes"][0]["final"]["outcome"] == "diverged"
     rec = recording(browser)
     cfg = at.session_state["app_config"]
     send(at, browser, "end")
@@ -189,7 +193,10 @@ def _get(router: Router, url: str) -> tuple[int, dict]:
     async def respond(message):
         sent.append(message)
     asyncio.run(router(scope, receive, respond))
-    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON a browser parses")
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]), parse_constant=refuse)
 
 
 def _have(lanes: dict) -> str:
@@ -207,7 +214,7 @@ def test_under_serve_py_the_player_fetches_new_frames_from_the_feed_route(monkey
     rec.job.wait(120)
 
     status, answer = _get(router, f"{url}?{_have(browser.have()['lanes'])}")
-    assert status == 200 and answer["served"].startswith("feed-")
+    assert status == 200 and answer["served"].startswith("feed-") and answer["static_id"] == browser.static_id
     [lane] = answer["lanes"]
     assert lane["id"] == rec.id and lane["state"] == "done" and lane["final"]["step"] == 6
     assert [f["step"] for f in lane["frames"]] == list(range(lane["offset"], 7))
@@ -215,8 +222,11 @@ def test_under_serve_py_the_player_fetches_new_frames_from_the_feed_route(monkey
     assert [f["step"] for f in browser.frames()] == list(range(7))     # every step, from the route
     status, again = _get(router, f"{url}?{_have(browser.have()['lanes'])}")
     assert status == 200 and again["lanes"][0]["frames"] == [] and again["served"] != answer["served"]
+    at.run()                                         # a rerun of the page: what the route sent is not sent again
+    assert player_data(at)["lanes"][0]["frames"] == []
 
-    assert _get(router, f"{url}?have=%7Bnot-json")[0] == 400
+    for bad in ("have=%7Bnot-json", _have({rec.id: -3}), _have({rec.id: float("inf")}), "have=%7B%22lanes%22%3A5%7D"):
+        assert _get(router, f"{url}?{bad}")[0] == 400, bad
     assert _get(router, f"/unlearn-api/feed/not-a-token?{_have({})}")[0] == 404   # a restarted server: reruns again
 
 

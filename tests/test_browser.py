@@ -62,7 +62,9 @@ def test_a_run_plays_every_step_replays_without_the_server_and_explains_a_click(
         shown = page.evaluate("() => window.__shown")
         assert shown == list(range(final_step + 1)), shown                 # every step, in order, once
         # The frames after Run's own answer came from serve.py's feed route, not by reruns of the page.
-        assert page.evaluate("() => document.querySelector('.unlearn-player').__unlearnPlayer.state.feedFetches") >= 1
+        feed = page.evaluate("() => { const S = document.querySelector('.unlearn-player').__unlearnPlayer.state;"
+                             " return [S.feedAnswers, S.feedFailures]; }")
+        assert feed[0] >= 1 and feed[1] == 0, feed
         page.set_viewport_size({"width": 1400, "height": 1000})
         page.screenshot(path=str(ARTIFACTS / "unlearn_page_stopped.png"), full_page=True)
 

@@ -98,11 +98,16 @@ def render_player(key: str, prepared: PreparedMap, lanes: list[Lane], look: Pres
     def player() -> None:
         event = st.session_state.pop(f"{key}.event", None)
         sent = st.session_state.setdefault(f"{key}.sent", {"static": None, "lanes": {}, "served": 0})
+        # Where the browser fetches new frames without a rerun, under `streamlit run serve.py` (feed_route.py); the
+        # session keeps the source alive.
+        token = st.session_state.setdefault(f"{key}.feed", secrets.token_urlsafe(16))
+        source = st.session_state[f"{key}.feed_source"] = FeedSource(prepared, tuple(lanes), look)
+        feed_url = FEEDS.publish(token, source)
         if event is not None:
             _apply_event(key, event, sent, lanes)
-        # Where the browser fetches new frames without a rerun, under `streamlit run serve.py` (feed_route.py).
-        token = st.session_state.setdefault(f"{key}.feed", secrets.token_urlsafe(16))
-        feed_url = FEEDS.publish(token, FeedSource(prepared, tuple(lanes), look))
+        else:            # a rerun of the page: the frames the route has answered with are not sent again
+            for lane_id, count in FEEDS.answered(token).items():
+                sent["lanes"][lane_id] = max(sent["lanes"].get(lane_id, 0), count)
         data = player_data(prepared, lanes, look, sent, get_target(), plotly_url=PLOTLY_URL, feed_url=feed_url)
         data["autoplay"] = st.session_state.pop(f"{key}.autoplay", False)
         data["overlay"] = get_overlay()
