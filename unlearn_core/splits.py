@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .configs import PROBE_SIZE, ForgetConfig  # noqa: F401 (PROBE_SIZE: also read from here)
+from .configs import PROBE_SIZE, ForgetConfig
 from .errors import UserInputError
 
 if TYPE_CHECKING:      # data.py imports torch; this module is loaded without it (issue 22)

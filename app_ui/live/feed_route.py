@@ -108,19 +108,15 @@ class FeedBoard:
         except (ValueError, TypeError, AttributeError, OverflowError):
             return JSONResponse({"error": 'have must be {"lanes": {"<lane id>": <frames held, 0 or more>}}'},
                                 status_code=400)
-        from .payload import captions_part, lanes_part, static_id      # (loaded by the player's page by now)
+        from .payload import feed_part      # (loaded by the player's page by now)
 
-        lanes = list(source.lanes)
-        parts = lanes_part(source.prepared, lanes, held)
+        part = feed_part(source.prepared, list(source.lanes), source.look, held)
         with self._lock:
             answered = self._answered.setdefault(token, {})
-            for part in parts:
-                answered[part["id"]] = max(answered.get(part["id"], 0), part["offset"] + len(part["frames"]))
-        payload = {
-            "served": f"feed-{next(self._answers)}",      # a new value: the player sees its request answered
-            "static_id": static_id(source.prepared, source.look, tuple(lane.method for lane in lanes)),
-            "lanes": parts,
-            "captions": captions_part(source.look, lanes[0].rec if len(lanes) == 1 else None)}
+            for lane in part["lanes"]:
+                answered[lane["id"]] = max(answered.get(lane["id"], 0), lane["offset"] + len(lane["frames"]))
+        # "served": a new value, so that the player sees its request answered.
+        payload = {"served": f"feed-{next(self._answers)}", **part}
         # json.dumps as Streamlit sends the fragment's data (the same frames either way).
         return Response(json.dumps(payload), media_type="application/json", headers={"Cache-Control": "no-store"})
 

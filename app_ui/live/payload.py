@@ -5,6 +5,7 @@
     static_part(prepared, look, ("contrastive",))             # the map's fixed parts, sent once a map
     lane_part(rec, "Contrastive", offset=12)                  # frames 12.. of a recording
     idle_lane(prepared, rec, "Contrastive", offset=0)         # before Run: the original model's frame only
+    feed_part(prepared, lanes, look, held)                    # the map's id, the lanes' new frames, the captions
 
 Pure functions of the recordings, so tests check what the browser would receive without a browser.
 """
@@ -189,19 +190,25 @@ def lanes_part(prepared: PreparedMap, lanes: list[Lane], held: dict[str, int]) -
     return parts
 
 
+def feed_part(prepared: PreparedMap, lanes: list[Lane], look: Presentation, held: dict[str, int]) -> dict:
+    """What both a rerun's data and the feed route's answer (feed_route.py) carry: the id of the map the frames
+    belong to, every lane's frames the browser lacks (`held`: frames held per lane id), and the captions."""
+    return {"static_id": static_id(prepared, look, tuple(lane.method for lane in lanes)),
+            "lanes": lanes_part(prepared, lanes, held),
+            "captions": captions_part(look, lanes[0].rec if len(lanes) == 1 else None)}
+
+
 def player_data(prepared: PreparedMap, lanes: list[Lane], look: Presentation, sent: dict,
                 target: RetrainTarget | None, plotly_url: str | None = None, feed_url: str | None = None) -> dict:
     """What the browser lacks, given what it has (`sent`, updated to what this payload adds). `feed_url`: where
     the player may fetch new frames without a rerun (feed_route.py), or None."""
-    methods = tuple(lane.method for lane in lanes)
-    sid = static_id(prepared, look, methods)
-    parts = lanes_part(prepared, lanes, sent["lanes"])
-    for part in parts:
-        sent["lanes"][part["id"]] = part["offset"] + len(part["frames"])
+    part = feed_part(prepared, lanes, look, sent["lanes"])
+    for lane in part["lanes"]:
+        sent["lanes"][lane["id"]] = lane["offset"] + len(lane["frames"])
     sent["served"] += 1
+    sid = part.pop("static_id")
     data = {"v": PLAYER_VERSION, "served": sent["served"], "plotly_url": plotly_url, "feed_url": feed_url,
-            "static": static_part(prepared, look, methods) if sent["static"] != sid else None,
-            "lanes": parts, "target": target_part(target, prepared),
-            "captions": captions_part(look, lanes[0].rec if len(lanes) == 1 else None), "standalone": False}
+            "static": static_part(prepared, look, tuple(lane.method for lane in lanes)) if sent["static"] != sid
+            else None, **part, "target": target_part(target, prepared), "standalone": False}
     sent["static"] = sid
     return data
