@@ -68,7 +68,7 @@ def method_plan(cfg: AppConfig, methods: list[str]) -> Plan:
             method_cfg = cfg.unlearn_config()
         else:
             method_cfg = method_unlearn_config(method, cfg.data.dataset, cfg.forget.mode, paper=cfg.paper_defaults,
-                                               seed=cfg.forget.seed)
+                                               recipe=cfg.experiment().train_config(), seed=cfg.forget.seed)
         plan.append((method, replace(method_cfg, probe_every=method_cfg.max_steps + 1)))
     return tuple(plan)
 

@@ -16,7 +16,7 @@ from unlearn_core.baselines.common import kl_to_teacher, random_other_labels
 from unlearn_core.baselines.random_labels import relabelled_updates
 from unlearn_core.baselines.salun import saliency_mask
 from unlearn_core.batches import take
-from unlearn_core.configs import UnlearnConfig
+from unlearn_core.configs import UnlearnConfig, default_train_config
 from unlearn_core.metrics import METRIC_KEYS, accuracy, infer
 from unlearn_core.steps import Outcome
 
@@ -107,6 +107,20 @@ def test_method_defaults_layer_paper_dataset_and_overrides():
     assert method_unlearn_config("contrastive", "digits", "class").lambda_ce == 3.0          # its own defaults
     with pytest.raises(UserInputError, match="unknown method 'nope'"):
         method_unlearn_config("nope", "digits", "class")
+
+
+def test_retrain_method_takes_the_experiments_recipe():
+    """The retrain method is the reference run again: with a longer recipe (--train-epochs) or the GPU's,
+    its budget, learning rate and batch are that recipe's, --paper-defaults or not; other methods ignore it."""
+    longer = default_train_config("fashion-mnist", "cpu", epochs=10)
+    for paper in (False, True):
+        cfg = method_unlearn_config("retrain", "fashion-mnist", "sample", paper=paper, recipe=longer)
+        assert (cfg.max_rounds, cfg.lr, cfg.batch_size) == (10, longer.lr, longer.batch_size)
+    gpu = default_train_config("cifar10", "cuda")
+    assert method_unlearn_config("retrain", "cifar10", "class", recipe=gpu).batch_size == gpu.batch_size
+    assert method_unlearn_config("retrain", "fashion-mnist", "sample", recipe=longer, max_rounds=1).max_rounds == 1
+    assert method_unlearn_config("neggrad", "fashion-mnist", "sample", recipe=longer) == method_unlearn_config(
+        "neggrad", "fashion-mnist", "sample")
 
 
 def test_diagonal_fisher_matches_a_per_sample_loop(class_prep):

@@ -192,6 +192,14 @@ def test_flags_reach_the_experiment():
     assert paper == UnlearnConfig(seed=0)
 
 
+
+def test_train_epochs_reach_the_retrain_method_and_the_reference():
+    """`--train-epochs 10 --method retrain`: the method trains as long as the reference it is set beside."""
+    exp = experiment("--dataset", "fashion-mnist", "--mode", "sample", "--train-epochs", "10", "--method", "retrain")
+    assert exp.train_config().epochs == 10 and exp.unlearn_config().max_rounds == 10
+    assert experiment("--dataset", "fashion-mnist", "--method", "retrain").unlearn_config().max_rounds == 2
+
+
 @pytest.fixture
 def tiny_recipe(monkeypatch, class_prep):
     """The CLI trains with the dataset's recipe; point digits' at the conftest's short one, so the CLI

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from unlearn_core import cli
-from unlearn_core.compare import format_table, summarise, winner
+from unlearn_core.compare import format_table, method_configs, summarise, winner
 from unlearn_core.experiment import reference, run_method
 
 TINY_OPTIONS = ["--device", "cpu", "--max-steps", "4", "--eval-every", "2"]
@@ -107,6 +108,15 @@ def test_winner_is_the_smallest_gap_among_methods_that_pass_in_every_seed(compar
     retrain_row = {**rows[2], "method": "retrain", "values": {**rows[2]["values"], "avg_gap": (0.0, 0.0)},
                    "reached": rows[2]["seeds"]}
     assert winner([*rows, retrain_row])[0] == name
+
+
+def test_the_retrain_method_trains_with_the_experiments_recipe(class_prep):
+    """With a longer recipe for the original and the reference (--train-epochs), the retrain run beside
+    them is as long: else its Avg. Gap and FLOPs would compare two different trainings."""
+    longer = replace(class_prep.exp.train_config(), epochs=7)
+    configs = method_configs(replace(class_prep.exp, train=longer), ["contrastive", "retrain"], [0, 1])
+    assert [configs[s]["retrain"].max_rounds for s in (0, 1)] == [7, 7]
+    assert configs[0]["contrastive"] == method_configs(class_prep.exp, ["contrastive"], [0])[0]["contrastive"]
 
 
 # ---- the Compare page (AppTest) ------------------------------------------------------------------

@@ -76,7 +76,8 @@ def method_configs(exp: Experiment, methods: Sequence[str], seeds: Sequence[int]
     if not methods or not seeds:
         raise UserInputError("compare needs at least one method and one seed")
     per_method = per_method or {}
-    configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper, **{
+    recipe = exp.train_config()
+    configs = {seed: {m: method_unlearn_config(m, exp.data.dataset, exp.forget.mode, paper=paper, recipe=recipe, **{
         **(overrides or {}), **per_method.get(m, {}), "seed": seed}) for m in methods}
                for seed in seeds}
     for by_method in configs.values():

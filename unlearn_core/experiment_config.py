@@ -41,4 +41,4 @@ class Experiment:
             return self.unlearn
         from .baselines import method_unlearn_config     # the baselines' modules import torch
 
-        return method_unlearn_config(self.method, self.data.dataset, self.forget.mode)
+        return method_unlearn_config(self.method, self.data.dataset, self.forget.mode, recipe=self.train_config())

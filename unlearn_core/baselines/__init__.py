@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..configs import UnlearnConfig, default_unlearn_config
+from ..configs import TrainConfig, UnlearnConfig, default_unlearn_config
 from ..errors import UserInputError
 from . import (boundary_expanding, boundary_shrink, finetune, fisher, neggrad, random_labels, retrain, salun,
                scrub, unsir)
@@ -50,15 +50,20 @@ BASELINE_EVAL_EVERY = 4
 
 
 def method_unlearn_config(method: str, dataset: str, mode: str = "class", paper: bool = False,
-                          **overrides) -> UnlearnConfig:
+                          recipe: TrainConfig | None = None, **overrides) -> UnlearnConfig:
     """The hyperparameters `method` runs with by default: its paper's values, then (unless paper=True)
     the adaptation to the dataset and mode where there is one, then `overrides`. The contrastive method
-    keeps its own defaults (configs.default_unlearn_config)."""
+    keeps its own defaults (configs.default_unlearn_config). `recipe` is the experiment's training recipe
+    (Experiment.train_config()): the retrain method takes its budget, learning rate, momentum and batch
+    from it whatever `paper` says, because it is the retrain reference run again (a longer recipe,
+    --train-epochs, or the GPU recipe included), not the dataset's CPU recipe."""
     if method == "contrastive":
         return default_unlearn_config(dataset, mode, paper=paper, **overrides)
     if method not in MODULES:
         raise UserInputError(f"unknown method {method!r}; valid: contrastive, {', '.join(MODULES)}")
     module = MODULES[method]
     adapted = {} if paper else module.DATASET_DEFAULTS.get((dataset, mode), {})
+    if method == "retrain" and recipe is not None:
+        adapted = retrain.recipe_overrides(recipe)
     return replace(UnlearnConfig(), **{"eval_every": BASELINE_EVAL_EVERY, **module.PAPER_DEFAULTS, **adapted,
                                        **overrides})

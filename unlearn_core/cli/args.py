@@ -100,11 +100,11 @@ def experiment_from_args(args: argparse.Namespace, method: str | None = None) ->
 
     method = method or getattr(args, "method", "contrastive")
     forget = build(ForgetConfig)
-    unlearn_cfg = method_unlearn_config(method, args.dataset, forget.mode, paper=args.paper_defaults,
-                                        seed=forget.seed, **hyperparameter_overrides(args))
     data = build(DataConfig)
-    train = None if args.train_epochs is None else default_train_config(data.dataset, pick_device(args.device).type,
-                                                                         epochs=args.train_epochs)
+    epochs = {} if args.train_epochs is None else {"epochs": args.train_epochs}
+    train = default_train_config(data.dataset, pick_device(args.device).type, **epochs)
+    unlearn_cfg = method_unlearn_config(method, args.dataset, forget.mode, paper=args.paper_defaults, recipe=train,
+                                        seed=forget.seed, **hyperparameter_overrides(args))
     exp = Experiment(data=data, forget=forget, model=build(ModelConfig), train=train, unlearn=unlearn_cfg,
                      method=method, device=args.device, use_cache=not args.no_cache)
     for part in (exp.data, exp.forget, exp.model, unlearn_cfg):
