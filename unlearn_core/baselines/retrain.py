@@ -6,8 +6,9 @@ label smoothing and Nesterov setting on this kind of device, configs.default_tra
 exact unlearning, as in every unlearning paper since Cao & Yang, "Towards Making Systems Forget with
 Machine Unlearning" (IEEE S&P 2015). One Update per optimiser step; a round is one epoch.
 
-Defaults: the dataset's training recipe (configs.DATASET_TRAIN_DEFAULTS) mapped onto UnlearnConfig:
-max_rounds = epochs, lr, momentum, batch_size; weight decay is the recipe's. With the recipe's seed (0)
+Defaults: the experiment's training recipe, the one its retrain reference is trained with (--train-epochs and
+the GPU recipe included; without an experiment, the dataset's CPU recipe, configs.DATASET_TRAIN_DEFAULTS),
+mapped onto UnlearnConfig: max_rounds = epochs, lr, momentum, batch_size; weight decay is the recipe's. With the recipe's seed (0)
 this reproduces the cached retrain reference exactly; other seeds show how far two retrains differ,
 the noise floor under every Avg. Gap.
 
