@@ -63,12 +63,13 @@ def method_plan(cfg: AppConfig, methods: list[str]) -> Plan:
     """Each chosen method with the configuration it runs with. Probe embeddings are recorded at step 0
     and at the end only (probe_every beyond any budget): the maps show where each method ends up."""
     plan = []
+    recipe = cfg.experiment().train_config()        # the retrain reference's: the retrain method runs it again
     for method in methods:
         if method == "contrastive":
             method_cfg = cfg.unlearn_config()
         else:
             method_cfg = method_unlearn_config(method, cfg.data.dataset, cfg.forget.mode, paper=cfg.paper_defaults,
-                                               recipe=cfg.experiment().train_config(), seed=cfg.forget.seed)
+                                               recipe=recipe, seed=cfg.forget.seed)
         plan.append((method, replace(method_cfg, probe_every=method_cfg.max_steps + 1)))
     return tuple(plan)
 

@@ -108,13 +108,13 @@ class FeedBoard:
         except (ValueError, TypeError, AttributeError, OverflowError):
             return JSONResponse({"error": 'have must be {"lanes": {"<lane id>": <frames held, 0 or more>}}'},
                                 status_code=400)
-        from .payload import feed_part      # (loaded by the player's page by now)
+        from .payload import feed_part, frames_held      # (loaded by the player's page by now)
 
         part = feed_part(source.prepared, list(source.lanes), source.look, held)
         with self._lock:
             answered = self._answered.setdefault(token, {})
-            for lane in part["lanes"]:
-                answered[lane["id"]] = max(answered.get(lane["id"], 0), lane["offset"] + len(lane["frames"]))
+            for lane_id, count in frames_held(part).items():
+                answered[lane_id] = max(answered.get(lane_id, 0), count)
         # "served": a new value, so that the player sees its request answered.
         payload = {"served": f"feed-{next(self._answers)}", **part}
         # json.dumps as Streamlit sends the fragment's data (the same frames either way).

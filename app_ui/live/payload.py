@@ -198,13 +198,17 @@ def feed_part(prepared: PreparedMap, lanes: list[Lane], look: Presentation, held
             "captions": captions_part(look, lanes[0].rec if len(lanes) == 1 else None)}
 
 
+def frames_held(part: dict) -> dict[str, int]:
+    """Frames per lane id the browser holds once it has `part` (feed_part's): each lane's offset plus its new frames."""
+    return {lane["id"]: lane["offset"] + len(lane["frames"]) for lane in part["lanes"]}
+
+
 def player_data(prepared: PreparedMap, lanes: list[Lane], look: Presentation, sent: dict,
                 target: RetrainTarget | None, plotly_url: str | None = None, feed_url: str | None = None) -> dict:
     """What the browser lacks, given what it has (`sent`, updated to what this payload adds). `feed_url`: where
     the player may fetch new frames without a rerun (feed_route.py), or None."""
     part = feed_part(prepared, lanes, look, sent["lanes"])
-    for lane in part["lanes"]:
-        sent["lanes"][lane["id"]] = lane["offset"] + len(lane["frames"])
+    sent["lanes"].update(frames_held(part))
     sent["served"] += 1
     sid = part.pop("static_id")
     data = {"v": PLAYER_VERSION, "served": sent["served"], "plotly_url": plotly_url, "feed_url": feed_url,
